@@ -42,6 +42,10 @@ struct DialResult {
 // so an area-code form is 0 + 2 or 3 digits; 12333 + 6 digits is a division code.
 DialResult parseDialled(std::string_view user);
 
+// China's area-code shape, shared with table validation: 010 and 02x are 0 + 2 digits,
+// every other code 0 + 3 digits ("0512"). Says nothing about whether the code is listed.
+bool isAreaCodeShape(std::string_view code);
+
 // SIP status for a parse error: 404 for NotService/BadCode, 484 for Malformed/Incomplete.
 int dialErrorStatus(DialError error);
 

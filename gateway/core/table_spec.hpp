@@ -5,7 +5,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace sb::core {
@@ -74,5 +76,15 @@ struct TableError {
 
 // "file:line: message" (or "file: message" when the line is unknown).
 std::string formatError(const TableError& error);
+
+// Field syntax, used by buildTable (and usable by loaders and the admin API).
+// [a-z0-9][a-z0-9-]*: trunk names end up in metric labels, log lines and Redis keys.
+bool isTrunkName(std::string_view name);
+// A trunk target: sip:/sips: URI with a host, optional user, port and params;
+// transport=udp|tcp|tls; IPv6 in brackets. No password, no headers.
+bool isSipTarget(std::string_view uri);
+// A source address in the form it is stored and matched in (IPv4 dotted quad; IPv6 as
+// RFC 5952 text; v4-mapped IPv6 as IPv4); nullopt when the text is not an IP address.
+std::optional<std::string> canonicalAddress(std::string_view ip);
 
 }  // namespace sb::core
