@@ -1,0 +1,326 @@
+// switchboard: the daemon. Threads: the SIP thread (main, su_root) owns the proxy; the
+// table watcher thread talks to Redis; the admin thread serves HTTP; prometheus-cpp's
+// exposer serves /metrics. Data crosses threads by swapping an immutable snapshot through
+// a mailbox that wakes the SIP loop (style: threads own things).
+#include <sofia-sip/su.h>
+#include <sofia-sip/su_log.h>
+#include <sofia-sip/su_wait.h>
+#include <sofia-sip/sip_header.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <prometheus/exposer.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <sstream>
+#include <string>
+
+#include "admin/admin_server.hpp"
+#include "config/config.hpp"
+#include "log/log.hpp"
+#include "metrics/metrics.hpp"
+#include "redis/table_store.hpp"
+#include "sip/proxy.hpp"
+#include "sip/snapshot.hpp"
+
+extern "C" {
+extern su_log_t nta_log[];
+extern su_log_t tport_log[];
+}
+
+namespace {
+
+using namespace sb;
+
+std::atomic<int> g_wake_fd{-1};
+std::atomic<bool> g_stop{false};
+std::atomic<bool> g_reload{false};
+
+void onSignal(int sig) {
+  if (sig == SIGHUP) {
+    g_reload = true;
+  } else {
+    g_stop = true;
+  }
+  std::uint64_t one = 1;
+  int fd = g_wake_fd.load();
+  if (fd >= 0) {
+    ssize_t n = write(fd, &one, sizeof one);
+    (void)n;
+  }
+}
+
+double nowUnix() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// Sofia's own log lines, redirected into ours (notes/sofia-sip.md).
+void sofiaLog(void*, char const* fmt, va_list ap) {
+  static log::RateLimit limit(20);
+  if (!log::enabled(log::Level::Debug) && limit.admit() < 0) return;
+  char buf[512];
+  std::vsnprintf(buf, sizeof buf, fmt, ap);
+  std::string text(buf);
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  SB_LOG(log::Level::Warn, log::Line("sofia").kv("msg", text));
+}
+
+// Snapshots handed from the watcher thread to the SIP thread.
+struct Mailbox {
+  std::mutex mutex;
+  std::shared_ptr<const sip::RoutingSnapshot> pending;
+  int fd = -1;
+  void post(std::shared_ptr<const sip::RoutingSnapshot> snap) {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      pending = std::move(snap);
+    }
+    std::uint64_t one = 1;
+    ssize_t n = write(fd, &one, sizeof one);
+    (void)n;
+  }
+  std::shared_ptr<const sip::RoutingSnapshot> take() {
+    std::lock_guard<std::mutex> lock(mutex);
+    return std::move(pending);
+  }
+};
+
+struct App {
+  config::GatewayConfig config;
+  metrics::Metrics metrics;
+  std::unique_ptr<sip::Proxy> proxy;
+  std::unique_ptr<redis::TableWatcher> watcher;
+  Mailbox mailbox;
+  su_root_t* root = nullptr;
+  su_timer_t* drain_timer = nullptr;
+  std::chrono::steady_clock::time_point drain_deadline;
+  std::atomic<std::uint64_t> table_version{0};
+  std::atomic<double> table_loaded_at{0};
+  std::atomic<bool> table_loaded{false};
+  std::atomic<bool> listening{false};
+  std::atomic<bool> draining{false};
+  std::atomic<bool> redis_up{false};
+  std::atomic<std::size_t> in_progress{0};
+  std::atomic<std::size_t> established{0};
+};
+
+App* g_app = nullptr;
+
+void drainTick(su_root_magic_t*, su_timer_t*, su_timer_arg_t*) {
+  App& app = *g_app;
+  app.in_progress = app.proxy->callsInProgress();
+  if (app.proxy->callsInProgress() == 0 || std::chrono::steady_clock::now() >= app.drain_deadline) {
+    SB_LOG(log::Level::Info, log::Line("shutdown").kv("calls_in_progress", app.proxy->callsInProgress()));
+    su_root_break(app.root);
+  }
+}
+
+int onWake(su_root_magic_t*, su_wait_t* w, su_wakeup_arg_t*) {
+  App& app = *g_app;
+  std::uint64_t count;
+  ssize_t n = read(w->fd, &count, sizeof count);
+  (void)n;
+  if (auto snap = app.mailbox.take()) {
+    std::uint64_t version = snap->table->version();
+    app.proxy->setSnapshot(snap);
+    app.table_version = version;
+    app.table_loaded_at = snap->loaded_unix;
+    app.table_loaded = true;
+    app.metrics.tableVersion(version, snap->loaded_unix);
+    SB_LOG(log::Level::Info, log::Line("table_swap")
+                                 .kv("version", version)
+                                 .kv("trunks", snap->table->trunks().size())
+                                 .kv("routes", snap->table->routeCount()));
+  }
+  if (g_reload.exchange(false)) {
+    SB_LOG(log::Level::Info, log::Line("sighup").kv("action", "reload_tables"));
+    if (app.watcher) app.watcher->reloadNow();
+  }
+  if (g_stop.load() && !app.draining.exchange(true)) {
+    // Stop taking new calls, let those in progress finish up to a deadline.
+    SB_LOG(log::Level::Info, log::Line("draining").kv("calls_in_progress", app.proxy->callsInProgress()));
+    app.proxy->stopAccepting();
+    app.drain_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    app.drain_timer = su_timer_create(su_root_task(app.root), 100);
+    su_timer_set_for_ever(app.drain_timer, &drainTick, nullptr);
+  }
+  return 0;
+}
+
+void statusTick(su_root_magic_t*, su_timer_t*, su_timer_arg_t*) {
+  g_app->in_progress = g_app->proxy->callsInProgress();
+  g_app->established = g_app->proxy->establishedCalls();
+}
+
+std::string statusJson(App& app) {
+  std::ostringstream out;
+  out << "{\"ready\":" << (app.table_loaded && app.listening && !app.draining ? "true" : "false")
+      << ",\"draining\":" << (app.draining ? "true" : "false")
+      << ",\"redis_up\":" << (app.redis_up ? "true" : "false")
+      << ",\"routing_table_version\":" << app.table_version.load()
+      << ",\"routing_table_loaded_at\":" << static_cast<long long>(app.table_loaded_at.load())
+      << ",\"calls_in_progress\":" << app.in_progress.load()
+      << ",\"established_calls\":" << app.established.load() << "}\n";
+  return out.str();
+}
+
+void usage() {
+  std::cout << "usage: switchboard --config FILE [--check-config]\n"
+               "  --config FILE     gateway.yaml to run with\n"
+               "  --check-config    validate FILE, print errors with file:line, exit\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string config_path;
+  bool check_only = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--config" && i + 1 < argc) {
+      config_path = argv[++i];
+    } else if (arg == "--check-config") {
+      check_only = true;
+    } else if (arg == "--help" || arg == "-h") {
+      usage();
+      return 0;
+    } else {
+      std::cerr << "switchboard: unknown argument '" << arg << "'\n";
+      usage();
+      return 2;
+    }
+  }
+  if (config_path.empty()) {
+    usage();
+    return 2;
+  }
+  config::ConfigResult loaded = config::loadConfigFile(config_path);
+  if (!loaded.config) {
+    for (const auto& e : loaded.errors) std::cerr << e << "\n";
+    return 1;
+  }
+  if (check_only) {
+    std::cout << config_path << ": ok\n";
+    return 0;
+  }
+
+  App app;
+  g_app = &app;
+  app.config = *loaded.config;
+  log::Level level = log::Level::Info;
+  log::parseLevel(app.config.log.level, level);
+  log::setLevel(level);
+
+  su_init();
+  su_log_redirect(nullptr, &sofiaLog, nullptr);
+  su_log_redirect(nta_log, &sofiaLog, nullptr);
+  su_log_redirect(tport_log, &sofiaLog, nullptr);
+  // P-Asserted-Identity and the other extension headers are parsed, not left unknown.
+  sip_update_default_mclass(sip_extend_mclass(nullptr));
+  app.root = su_root_create(nullptr);
+
+  int wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  app.mailbox.fd = wake;
+  g_wake_fd = wake;
+  su_wait_t wait_obj;
+  su_wait_create(&wait_obj, wake, SU_WAIT_IN);
+  int wake_index = su_root_register(app.root, &wait_obj, &onWake, nullptr, 0);
+  std::signal(SIGTERM, &onSignal);
+  std::signal(SIGINT, &onSignal);
+  std::signal(SIGHUP, &onSignal);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  std::unique_ptr<prometheus::Exposer> exposer;
+  if (app.config.metrics.port != 0) {
+    try {
+      std::string addr = app.config.metrics.host.find(':') != std::string::npos
+                             ? "[" + app.config.metrics.host + "]:" + std::to_string(app.config.metrics.port)
+                             : app.config.metrics.host + ":" + std::to_string(app.config.metrics.port);
+      exposer = std::make_unique<prometheus::Exposer>(addr, 2);
+      exposer->RegisterCollectable(app.metrics.registry());
+    } catch (const std::exception& e) {
+      SB_LOG(log::Level::Error, log::Line("metrics_listen_failed").kv("error", e.what()));
+      return 1;
+    }
+  }
+
+  app.proxy = std::make_unique<sip::Proxy>(app.config.sip, app.metrics);
+  std::string error;
+  if (!app.proxy->start(app.root, error)) {
+    SB_LOG(log::Level::Error, log::Line("sip_listen_failed").kv("error", error));
+    return 1;
+  }
+  app.listening = true;
+
+  admin::Control control;
+  control.ready = [&app] { return app.table_loaded && app.listening && !app.draining; };
+  control.status_json = [&app] { return statusJson(app); };
+  control.metrics_text = [&app] { return app.metrics.serialize(); };
+  admin::AdminServer admin_server(control);
+  if (app.config.admin.port != 0 &&
+      !admin_server.start(app.config.admin.host, app.config.admin.port, error)) {
+    SB_LOG(log::Level::Error, log::Line("admin_listen_failed").kv("error", error));
+    return 1;
+  }
+
+  redis::RedisAddress raddr;
+  raddr.host = app.config.redis.host;
+  raddr.port = app.config.redis.port;
+  raddr.password = app.config.redis.password;
+  raddr.prefix = app.config.redis.prefix;
+  redis::TableWatcher::Callbacks callbacks;
+  callbacks.on_table = [&app](std::shared_ptr<const core::RoutingTable> table) {
+    app.metrics.tableReload(true);
+    app.mailbox.post(sip::makeSnapshot(std::move(table), app.metrics, nowUnix()));
+  };
+  callbacks.on_table_error = [&app](std::uint64_t version, const std::vector<std::string>& errors) {
+    app.metrics.tableReload(false);
+    SB_LOG(log::Level::Error, log::Line("table_rejected")
+                                  .kv("version", version)
+                                  .kv("errors", errors.size())
+                                  .kv("first", errors.empty() ? std::string("-") : errors.front()));
+  };
+  callbacks.on_redis_state = [&app](bool up) {
+    app.redis_up = up;
+    app.metrics.redisUp(up);
+    SB_LOG(up ? log::Level::Info : log::Level::Warn, log::Line("redis").kv("up", up ? 1 : 0));
+  };
+  app.watcher = std::make_unique<redis::TableWatcher>(raddr, callbacks,
+                                                      static_cast<int>(app.config.redis.poll_interval_ms),
+                                                      static_cast<int>(app.config.redis.reconnect_ms));
+  app.watcher->start();
+
+  su_timer_t* status_timer = su_timer_create(su_root_task(app.root), 500);
+  su_timer_set_for_ever(status_timer, &statusTick, nullptr);
+
+  for (const auto& l : app.config.sip.listen) {
+    SB_LOG(log::Level::Info, log::Line("listening")
+                                 .kv("sip", config::transportName(l.transport) + ":" + l.host + ":" +
+                                                std::to_string(l.port)));
+  }
+  SB_LOG(log::Level::Info, log::Line("started")
+                               .kv("metrics", app.config.metrics.host + ":" + std::to_string(app.config.metrics.port))
+                               .kv("admin", app.config.admin.host + ":" + std::to_string(app.config.admin.port))
+                               .kv("redis", raddr.host + ":" + std::to_string(raddr.port)));
+
+  su_root_run(app.root);
+
+  app.watcher->stop();
+  admin_server.stop();
+  su_timer_destroy(status_timer);
+  if (app.drain_timer) su_timer_destroy(app.drain_timer);
+  app.proxy->shutdown();
+  su_root_deregister(app.root, wake_index);
+  su_root_destroy(app.root);
+  close(wake);
+  su_deinit();
+  SB_LOG(log::Level::Info, log::Line("stopped"));
+  return 0;
+}

@@ -1,0 +1,264 @@
+#include "config/config.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <sstream>
+
+namespace sb::config {
+namespace {
+
+// Collects errors with file:line and reads typed values out of a YAML map, refusing keys
+// it does not know.
+class Reader {
+ public:
+  explicit Reader(std::string source) : source_(std::move(source)) {}
+
+  void error(const YAML::Node& node, const std::string& message) {
+    int line = node.IsDefined() ? node.Mark().line + 1 : 0;
+    if (line > 0) {
+      errors_.push_back(source_ + ":" + std::to_string(line) + ": " + message);
+    } else {
+      errors_.push_back(source_ + ": " + message);
+    }
+  }
+
+  // Calls handlers[key] for every key of `map`; an unknown key is an error.
+  void forEach(const YAML::Node& map, const std::string& where,
+               const std::map<std::string, std::function<void(const YAML::Node&)>>& handlers) {
+    if (!map.IsMap()) {
+      error(map, where + " must be a mapping");
+      return;
+    }
+    for (const auto& kv : map) {
+      std::string key = kv.first.Scalar();
+      auto it = handlers.find(key);
+      if (it == handlers.end()) {
+        error(kv.first, "unknown key '" + key + "' in " + where);
+        continue;
+      }
+      it->second(kv.second);
+    }
+  }
+
+  void readString(const YAML::Node& node, const std::string& name, std::string& out) {
+    if (!node.IsScalar()) {
+      error(node, name + " must be a string");
+      return;
+    }
+    out = node.Scalar();
+  }
+
+  void readUint(const YAML::Node& node, const std::string& name, std::uint32_t& out,
+                std::uint32_t min, std::uint32_t max) {
+    std::uint64_t value = 0;
+    if (!parseUint(node, value) || value < min || value > max) {
+      error(node, name + " must be an integer in [" + std::to_string(min) + ", " +
+                      std::to_string(max) + "]");
+      return;
+    }
+    out = static_cast<std::uint32_t>(value);
+  }
+
+  void readPort(const YAML::Node& node, const std::string& name, int& out) {
+    std::uint32_t value = 0;
+    readUint(node, name, value, 0, 65535);
+    out = static_cast<int>(value);
+  }
+
+  std::vector<std::string> takeErrors() { return std::move(errors_); }
+  bool ok() const { return errors_.empty(); }
+
+ private:
+  static bool parseUint(const YAML::Node& node, std::uint64_t& out) {
+    if (!node.IsScalar()) return false;
+    const std::string& s = node.Scalar();
+    if (s.empty() || s.size() > 10) return false;
+    std::uint64_t v = 0;
+    for (char c : s) {
+      if (c < '0' || c > '9') return false;
+      v = v * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    out = v;
+    return true;
+  }
+
+  std::string source_;
+  std::vector<std::string> errors_;
+};
+
+bool splitHostPort(const std::string& text, std::string& host, int& port) {
+  std::string rest;
+  if (!text.empty() && text.front() == '[') {
+    auto close = text.find(']');
+    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      return false;
+    }
+    host = text.substr(1, close - 1);
+    rest = text.substr(close + 2);
+  } else {
+    auto colon = text.rfind(':');
+    if (colon == std::string::npos || text.find(':') != colon) return false;
+    host = text.substr(0, colon);
+    rest = text.substr(colon + 1);
+  }
+  if (host.empty() || rest.empty() || rest.size() > 5) return false;
+  int p = 0;
+  for (char c : rest) {
+    if (c < '0' || c > '9') return false;
+    p = p * 10 + (c - '0');
+  }
+  if (p > 65535) return false;
+  port = p;
+  return true;
+}
+
+void parseInto(const YAML::Node& root, Reader& r, GatewayConfig& cfg) {
+  if (root.IsNull()) {
+    r.error(root, "empty configuration");
+    return;
+  }
+  r.forEach(root, "gateway.yaml", {
+    {"sip", [&](const YAML::Node& n) {
+      SipConfig& s = cfg.sip;
+      r.forEach(n, "sip", {
+        {"listen", [&](const YAML::Node& l) {
+          if (!l.IsSequence() || l.size() == 0) {
+            r.error(l, "sip.listen must be a non-empty list like [\"udp:127.0.0.1:5060\"]");
+            return;
+          }
+          for (const auto& item : l) {
+            auto addr = item.IsScalar() ? parseListen(item.Scalar()) : std::nullopt;
+            if (!addr) {
+              r.error(item, "bad listen address (want udp:HOST:PORT or tcp:HOST:PORT)");
+              continue;
+            }
+            s.listen.push_back(*addr);
+          }
+        }},
+        {"server_name", [&](const YAML::Node& v) { r.readString(v, "sip.server_name", s.server_name); }},
+        {"max_in_progress", [&](const YAML::Node& v) { r.readUint(v, "sip.max_in_progress", s.max_in_progress, 1, 10000000); }},
+        {"retry_after_s", [&](const YAML::Node& v) { r.readUint(v, "sip.retry_after_s", s.retry_after_s, 1, 86400); }},
+        {"failover_timeout_ms", [&](const YAML::Node& v) { r.readUint(v, "sip.failover_timeout_ms", s.failover_timeout_ms, 50, 120000); }},
+        {"ring_timeout_s", [&](const YAML::Node& v) { r.readUint(v, "sip.ring_timeout_s", s.ring_timeout_s, 1, 3600); }},
+        {"max_call_duration_s", [&](const YAML::Node& v) { r.readUint(v, "sip.max_call_duration_s", s.max_call_duration_s, 1, 7 * 86400); }},
+        {"t1_ms", [&](const YAML::Node& v) { r.readUint(v, "sip.t1_ms", s.t1_ms, 10, 10000); }},
+        {"t2_ms", [&](const YAML::Node& v) { r.readUint(v, "sip.t2_ms", s.t2_ms, 10, 60000); }},
+        {"t4_ms", [&](const YAML::Node& v) { r.readUint(v, "sip.t4_ms", s.t4_ms, 10, 60000); }},
+        {"max_message_bytes", [&](const YAML::Node& v) { r.readUint(v, "sip.max_message_bytes", s.max_message_bytes, 1024, 1 << 20); }},
+      });
+    }},
+    {"redis", [&](const YAML::Node& n) {
+      RedisConfig& rc = cfg.redis;
+      r.forEach(n, "redis", {
+        {"address", [&](const YAML::Node& v) {
+          std::string text;
+          r.readString(v, "redis.address", text);
+          int port = 0;
+          std::string host;
+          if (!text.empty() && !splitHostPort(text, host, port)) {
+            r.error(v, "redis.address must be HOST:PORT");
+            return;
+          }
+          rc.host = host;
+          rc.port = port;
+        }},
+        {"prefix", [&](const YAML::Node& v) { r.readString(v, "redis.prefix", rc.prefix); }},
+        {"poll_interval_ms", [&](const YAML::Node& v) { r.readUint(v, "redis.poll_interval_ms", rc.poll_interval_ms, 100, 3600000); }},
+        {"reconnect_ms", [&](const YAML::Node& v) { r.readUint(v, "redis.reconnect_ms", rc.reconnect_ms, 10, 600000); }},
+      });
+    }},
+    {"metrics", [&](const YAML::Node& n) {
+      r.forEach(n, "metrics", {
+        {"listen", [&](const YAML::Node& v) {
+          auto hp = v.IsScalar() ? parseHostPort(v.Scalar()) : std::nullopt;
+          if (!hp) { r.error(v, "metrics.listen must be HOST:PORT"); return; }
+          cfg.metrics = *hp;
+        }},
+      });
+    }},
+    {"admin", [&](const YAML::Node& n) {
+      r.forEach(n, "admin", {
+        {"listen", [&](const YAML::Node& v) {
+          auto hp = v.IsScalar() ? parseHostPort(v.Scalar()) : std::nullopt;
+          if (!hp) { r.error(v, "admin.listen must be HOST:PORT"); return; }
+          cfg.admin = *hp;
+        }},
+      });
+    }},
+    {"log", [&](const YAML::Node& n) {
+      r.forEach(n, "log", {
+        {"level", [&](const YAML::Node& v) {
+          r.readString(v, "log.level", cfg.log.level);
+          if (cfg.log.level != "debug" && cfg.log.level != "info" && cfg.log.level != "warn" &&
+              cfg.log.level != "error") {
+            r.error(v, "log.level must be one of debug, info, warn, error");
+          }
+        }},
+      });
+    }},
+  });
+  if (cfg.sip.listen.empty() && r.ok()) r.error(root, "sip.listen is required");
+  if (cfg.sip.t2_ms < cfg.sip.t1_ms) r.error(root, "sip.t2_ms must not be below sip.t1_ms");
+}
+
+}  // namespace
+
+std::string transportName(Transport t) { return t == Transport::Tcp ? "tcp" : "udp"; }
+
+std::optional<ListenAddress> parseListen(const std::string& text) {
+  auto colon = text.find(':');
+  if (colon == std::string::npos) return std::nullopt;
+  std::string proto = text.substr(0, colon);
+  ListenAddress out;
+  if (proto == "udp") {
+    out.transport = Transport::Udp;
+  } else if (proto == "tcp") {
+    out.transport = Transport::Tcp;
+  } else {
+    return std::nullopt;
+  }
+  if (!splitHostPort(text.substr(colon + 1), out.host, out.port)) return std::nullopt;
+  return out;
+}
+
+std::optional<HttpListen> parseHostPort(const std::string& text) {
+  HttpListen out;
+  if (!splitHostPort(text, out.host, out.port)) return std::nullopt;
+  return out;
+}
+
+ConfigResult loadConfigText(const std::string& text, const std::string& source_name) {
+  ConfigResult result;
+  GatewayConfig cfg;
+  cfg.source = source_name;
+  Reader reader(source_name);
+  try {
+    YAML::Node root = YAML::Load(text);
+    parseInto(root, reader, cfg);
+  } catch (const YAML::Exception& e) {
+    result.errors.push_back(source_name + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+    return result;
+  }
+  if (const char* pw = std::getenv("SWITCHBOARD_REDIS_PASSWORD")) cfg.redis.password = pw;
+  result.errors = reader.takeErrors();
+  if (result.errors.empty()) result.config = std::move(cfg);
+  return result;
+}
+
+ConfigResult loadConfigFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    ConfigResult result;
+    result.errors.push_back(path + ": cannot read file");
+    return result;
+  }
+  std::stringstream buf;
+  buf << in.rdbuf();
+  return loadConfigText(buf.str(), path);
+}
+
+}  // namespace sb::config

@@ -1,0 +1,76 @@
+// gateway.yaml -> one validated, immutable struct. Defaults live here and nowhere else.
+// SPEC §8; style: config is strict (unknown keys are errors, with file:line).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sb::config {
+
+enum class Transport : std::uint8_t { Udp, Tcp };
+
+struct ListenAddress {
+  Transport transport = Transport::Udp;
+  std::string host;  // IPv4 literal, or IPv6 literal without brackets
+  int port = 5060;
+};
+
+struct SipConfig {
+  std::vector<ListenAddress> listen;
+  std::string server_name = "Switchboard";  // Server/User-Agent; SPEC §9: no version
+  std::uint32_t max_in_progress = 20000;    // INVITEs in progress before 503 (overload)
+  std::uint32_t retry_after_s = 30;         // Retry-After on 503
+  std::uint32_t failover_timeout_ms = 2000;  // SPEC §4: no provisional in time -> next trunk
+  std::uint32_t ring_timeout_s = 180;       // RFC 3261 §16.6 Timer C (> 3 min is advised)
+  std::uint32_t max_call_duration_s = 14400;  // safety net for the active-call accounting
+  std::uint32_t t1_ms = 500;
+  std::uint32_t t2_ms = 4000;
+  std::uint32_t t4_ms = 5000;
+  std::uint32_t max_message_bytes = 65535;
+};
+
+struct RedisConfig {
+  std::string host = "127.0.0.1";
+  int port = 6379;
+  std::string prefix = "sb";
+  std::string password;  // from SWITCHBOARD_REDIS_PASSWORD only; never printed
+  std::uint32_t poll_interval_ms = 5000;
+  std::uint32_t reconnect_ms = 1000;
+};
+
+struct HttpListen {
+  std::string host = "127.0.0.1";
+  int port = 0;  // 0: disabled
+};
+
+struct LogConfig {
+  std::string level = "info";  // debug, info, warn, error
+};
+
+struct GatewayConfig {
+  std::string source;  // file it was read from
+  SipConfig sip;
+  RedisConfig redis;
+  HttpListen metrics;
+  HttpListen admin;
+  LogConfig log;
+};
+
+struct ConfigResult {
+  std::optional<GatewayConfig> config;
+  std::vector<std::string> errors;  // "file:line: message"
+};
+
+ConfigResult loadConfigFile(const std::string& path);
+ConfigResult loadConfigText(const std::string& text, const std::string& source_name);
+
+// "udp:127.0.0.1:5060", "tcp:[::1]:5060". nullopt when malformed.
+std::optional<ListenAddress> parseListen(const std::string& text);
+// "127.0.0.1:9090", "[::1]:9090".
+std::optional<HttpListen> parseHostPort(const std::string& text);
+
+std::string transportName(Transport t);
+
+}  // namespace sb::config

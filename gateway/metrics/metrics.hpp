@@ -1,0 +1,113 @@
+// Every metric family is declared here, once. Per-trunk handles are resolved when a trunk
+// appears in a routing table (off the call path); the call path only touches pointers and
+// enum-indexed arrays, never a label string. SPEC §7, prefix switchboard_.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "core/region.hpp"
+#include "core/routing_table.hpp"
+
+namespace prometheus {
+class Registry;
+class Counter;
+class Gauge;
+class Histogram;
+template <typename T>
+class Family;
+}  // namespace prometheus
+
+namespace sb::metrics {
+
+// Calls by result per trunk (one count per attempt on that trunk).
+enum class TrunkResult : std::uint8_t { Answered, Busy, Failed, Cancelled, Timeout, kCount };
+
+// Why a request was refused before (or instead of) routing. SPEC §7 names the first six.
+enum class Reject : std::uint8_t {
+  Acl,
+  RateLimit,
+  Malformed,
+  NoRoute,
+  Loop,
+  Capacity,
+  TooManyHops,
+  Unsupported,
+  Shutdown,
+  kCount
+};
+
+enum class SipMethod : std::uint8_t {
+  Invite, Ack, Bye, Cancel, Options, Update, Info, Refer, Notify, Prack, Other, kCount
+};
+
+struct TrunkHandles {
+  std::array<prometheus::Counter*, static_cast<std::size_t>(TrunkResult::kCount)> calls{};
+  prometheus::Gauge* active = nullptr;
+  prometheus::Histogram* answer_delay = nullptr;    // INVITE received -> 2xx relayed
+  prometheus::Histogram* post_dial_delay = nullptr;  // INVITE received -> first 18x
+  prometheus::Histogram* duration = nullptr;         // answer -> end of call
+};
+
+class Metrics {
+ public:
+  Metrics();
+  ~Metrics();
+  Metrics(const Metrics&) = delete;
+  Metrics& operator=(const Metrics&) = delete;
+
+  std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
+
+  // Resolves (creating on first sight) a trunk's handles and its info series. Thread-safe;
+  // called when a table is swapped in. Handles persist across tables (keyed by name) so
+  // counters never reset on reload.
+  TrunkHandles* trunk(const core::Trunk& trunk);
+
+  void reject(Reject reason);
+  void lookup(core::Level level);
+  void lookupMiss();
+  void request(SipMethod method);
+  void response(int status);  // relayed or generated, by class 1xx..6xx
+  void callsInProgress(double value);
+  void activeCalls(double value);
+  void tableVersion(std::uint64_t version, double loaded_unix_seconds);
+  void tableReload(bool ok);
+  void redisUp(bool up);
+  void badTrunkTarget();
+
+  // The text exposition of everything (for the admin listener and tests).
+  std::string serialize() const;
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>* trunk_calls_;
+  prometheus::Family<prometheus::Gauge>* trunk_active_;
+  prometheus::Family<prometheus::Histogram>* trunk_answer_delay_;
+  prometheus::Family<prometheus::Histogram>* trunk_pdd_;
+  prometheus::Family<prometheus::Histogram>* trunk_duration_;
+  prometheus::Family<prometheus::Gauge>* trunk_info_;
+  std::array<prometheus::Counter*, static_cast<std::size_t>(Reject::kCount)> rejections_{};
+  std::array<prometheus::Counter*, core::kLevelCount + 1> lookups_{};  // + "none"
+  std::array<prometheus::Counter*, static_cast<std::size_t>(SipMethod::kCount)> requests_{};
+  std::array<prometheus::Counter*, 6> responses_{};
+  prometheus::Gauge* in_progress_;
+  prometheus::Gauge* active_;
+  prometheus::Gauge* table_version_;
+  prometheus::Gauge* table_loaded_;
+  prometheus::Counter* reload_ok_;
+  prometheus::Counter* reload_error_;
+  prometheus::Gauge* redis_up_;
+  prometheus::Counter* bad_target_;
+
+  std::mutex trunk_mutex_;
+  std::unordered_map<std::string, std::unique_ptr<TrunkHandles>> trunks_;
+};
+
+std::string_view rejectName(Reject reason);
+SipMethod methodFromName(std::string_view name);
+
+}  // namespace sb::metrics

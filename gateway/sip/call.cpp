@@ -1,0 +1,522 @@
+// New calls: the named pipeline (limits -> loop -> dialled number -> region -> route ->
+// candidates -> forward) and the failover loop over a route's trunks. SPEC §3-§4.
+#include "sip/call.hpp"
+
+#include <cstring>
+
+#include "core/dialled.hpp"
+#include "log/log.hpp"
+
+namespace sb::sip {
+
+struct CallCallbacks {
+  static int response(nta_outgoing_magic_t* magic, nta_outgoing_t* orq, sip_t const* sip);
+  static int ackCancel(nta_incoming_magic_t* magic, nta_incoming_t* irq, sip_t const* sip);
+  static void failover(su_root_magic_t*, su_timer_t*, su_timer_arg_t* arg);
+  static void ring(su_root_magic_t*, su_timer_t*, su_timer_arg_t* arg);
+};
+
+namespace {
+
+std::string regionText(core::RegionCode code) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%06u", code);
+  return buf;
+}
+
+std::string sourceAddress(msg_t* msg) {
+  su_addrinfo_t* ai = msg_addrinfo(msg);
+  if (!ai || !ai->ai_addr) return {};
+  char buf[64] = {0};
+  auto* su = reinterpret_cast<su_sockaddr_t*>(ai->ai_addr);
+  if (su->su_family == AF_INET6) {
+    su_inet_ntop(AF_INET6, &su->su_sin6.sin6_addr, buf, sizeof buf);
+  } else {
+    su_inet_ntop(AF_INET, &su->su_sin.sin_addr, buf, sizeof buf);
+  }
+  return buf;
+}
+
+// SPEC §3: the caller's number from P-Asserted-Identity, else From.
+std::string_view callerNumber(sip_t const* sip) {
+  if (auto* paid = sip_p_asserted_identity(sip)) {
+    if (paid->paid_url->url_type == url_tel) return sv(paid->paid_url->url_host);
+    if (paid->paid_url->url_user) return sv(paid->paid_url->url_user);
+  }
+  if (sip->sip_from && sip->sip_from->a_url->url_user) return sv(sip->sip_from->a_url->url_user);
+  return {};
+}
+
+metrics::TrunkResult resultFor(int status) {
+  // Busy: the center has no free seat (486 Busy Here, 600 Busy Everywhere).
+  if (status == 486 || status == 600) return metrics::TrunkResult::Busy;
+  if (status == 408) return metrics::TrunkResult::Timeout;
+  if (status == 487) return metrics::TrunkResult::Cancelled;
+  return metrics::TrunkResult::Failed;
+}
+
+}  // namespace
+
+int CallCallbacks::response(nta_outgoing_magic_t* magic, nta_outgoing_t* orq, sip_t const* sip) {
+  auto* call = reinterpret_cast<Proxy::Call*>(magic);
+  int status = sip && sip->sip_status ? sip->sip_status->st_status : nta_outgoing_status(orq);
+  msg_t* response = status > 100 ? nta_outgoing_getresponse(orq) : nullptr;
+  bool local = !sip || nta_sip_is_internal(sip);
+  if (call->in_create) {
+    // nta answered synchronously (no transport): handle it once mcreate has returned.
+    if (status >= 200 && call->deferred_status == 0) {
+      call->deferred_status = status;
+      call->deferred_response = response;
+      call->deferred_local = local;
+    } else if (response) {
+      msg_destroy(response);
+    }
+    return 0;
+  }
+  try {
+    call->proxy->onCallResponse(*call, status, response, local);
+  } catch (...) {
+  }
+  return 0;
+}
+
+int CallCallbacks::ackCancel(nta_incoming_magic_t* magic, nta_incoming_t*, sip_t const* sip) {
+  auto* call = reinterpret_cast<Proxy::Call*>(magic);
+  if (sip && sip->sip_request && sip->sip_request->rq_method == sip_method_cancel) {
+    call->proxy->onCallCancel(*call);
+  }
+  return 0;
+}
+
+void CallCallbacks::failover(su_root_magic_t*, su_timer_t*, su_timer_arg_t* arg) {
+  auto* call = reinterpret_cast<Proxy::Call*>(arg);
+  call->proxy->onFailoverTimer(*call);
+}
+
+void CallCallbacks::ring(su_root_magic_t*, su_timer_t*, su_timer_arg_t* arg) {
+  auto* call = reinterpret_cast<Proxy::Call*>(arg);
+  call->proxy->onRingTimer(*call);
+}
+
+void Proxy::newCall(msg_t* msg, sip_t* sip) {
+  // Stage: limits. Overload (notes/sofia-sip.md: nta has none on this path) and shutdown.
+  if (!accepting_) {
+    rejectStateless(msg, 503, "Service Unavailable", "gateway shutting down", metrics::Reject::Shutdown);
+    return;
+  }
+  if (in_progress_ >= config_.max_in_progress) {
+    rejectStateless(msg, 503, "Service Unavailable", "gateway overloaded", metrics::Reject::Capacity);
+    return;
+  }
+  // Stage: loop.
+  std::uint64_t hash = loopHash(sip);
+  if (looped(sip, hash)) {
+    rejectStateless(msg, 482, "Loop Detected", "request looped back to the gateway",
+                    metrics::Reject::Loop);
+    return;
+  }
+  if (!snapshot_) {
+    rejectStateless(msg, 503, "Service Unavailable", "routing tables not loaded",
+                    metrics::Reject::NoRoute);
+    return;
+  }
+  const core::RoutingTable& table = *snapshot_->table;
+
+  // Stage: dialled number.
+  std::string_view user = sv(sip->sip_request->rq_url->url_user);
+  core::DialResult dial = core::parseDialled(user);
+  if (!dial.ok()) {
+    int status = core::dialErrorStatus(dial.error);
+    std::string reason(dial.reason);
+    rejectStateless(msg, status, status == 484 ? "Address Incomplete" : "Not Found", reason.c_str(),
+                    status == 484 ? metrics::Reject::Malformed : metrics::Reject::NoRoute);
+    return;
+  }
+
+  // Stage: region.
+  core::RegionCode region = core::kNoRegion;
+  switch (dial.dialled.form) {
+    case core::DialledForm::Division:
+      if (!table.knownRegion(dial.dialled.division)) {
+        rejectStateless(msg, 404, "Not Found", "unknown division code", metrics::Reject::NoRoute);
+        return;
+      }
+      region = dial.dialled.division;
+      break;
+    case core::DialledForm::AreaCode: {
+      auto r = table.areaCode(dial.dialled.area_code);
+      if (!r) {
+        rejectStateless(msg, 404, "Not Found", "unknown area code", metrics::Reject::NoRoute);
+        return;
+      }
+      region = *r;
+      break;
+    }
+    case core::DialledForm::Bare: {
+      std::string number = core::normaliseCallerNumber(callerNumber(sip));
+      if (auto r = table.callerRegion(number)) region = *r;
+      break;
+    }
+  }
+
+  // Stage: route.
+  core::LookupResult found;
+  if (region != core::kNoRegion) {
+    found = table.lookup(region);
+  } else if (table.defaultRoute()) {
+    found.route = table.defaultRoute();
+    found.level = core::Level::Default;
+  }
+  if (!found.route) {
+    metrics_.lookupMiss();
+    rejectStateless(msg, 404, "Not Found",
+                    region == core::kNoRegion ? "no caller region and no default route" : "no route",
+                    metrics::Reject::NoRoute);
+    return;
+  }
+  metrics_.lookup(found.level);
+
+  // Stage: candidates.
+  random_state_ += 0x9e3779b97f4a7c15ULL;
+  std::vector<core::TrunkIndex> candidates = core::candidateOrder(*found.route, random_state_);
+
+  // Stage: forward. From here the call is stateful.
+  std::string source = sourceAddress(msg);
+  nta_incoming_t* irq = nta_incoming_create(agent_, nullptr, msg, sip, TAG_END());
+  if (!irq) return;
+  auto* call = new Call();
+  call->proxy = this;
+  call->irq = irq;
+  call->request = nta_incoming_getrequest(irq);
+  call->snap = snapshot_;
+  call->candidates = std::move(candidates);
+  call->invite_at = std::chrono::steady_clock::now();
+  call->user = std::string(user);
+  call->call_id = sip->sip_call_id->i_id;
+  const core::Trunk* origin = table.trunkBySource(source);
+  call->origin = origin ? origin->name : "-";
+  call->region = region != core::kNoRegion ? regionText(region) : "default";
+  call->level = found.level;
+  call->loop_hash = hash;
+  call->serial = ++serial_;
+  call->tcp_in = sip->sip_via && sip->sip_via->v_protocol &&
+                strcasecmp(sip->sip_via->v_protocol, "SIP/2.0/TCP") == 0;
+  nta_incoming_bind(irq, &CallCallbacks::ackCancel, reinterpret_cast<nta_incoming_magic_t*>(call));
+  // RFC 3261 §16.2: a stateful proxy answers 100 for an INVITE.
+  nta_incoming_treply(irq, SIP_100_TRYING, SIPTAG_SERVER_STR(server_.c_str()), TAG_END());
+  ++in_progress_;
+  updateGauges();
+  if (log::enabled(log::Level::Debug)) {
+    SB_LOG(log::Level::Debug, log::Line("route")
+                                  .kv("call_id", call->call_id)
+                                  .kv("origin", call->origin)
+                                  .kv("key", call->region)
+                                  .kv("level", core::levelName(call->level))
+                                  .kv("candidates", call->candidates.size()));
+  }
+  tryNextTrunk(*call);
+}
+
+void Proxy::tryNextTrunk(Call& call) {
+  while (call.next < call.candidates.size()) {
+    core::TrunkIndex trunk = call.candidates[call.next++];
+    if (forwardToTrunk(call, trunk)) return;
+  }
+  respondExhausted(call);
+}
+
+// Builds the copy of the INVITE for one trunk and sends it. False when it could not be
+// sent at all (the attempt is recorded as a local failure).
+bool Proxy::forwardToTrunk(Call& call, core::TrunkIndex trunk) {
+  const TrunkTarget& target = call.snap->targets[trunk];
+  const core::Trunk& t = call.snap->table->trunks()[trunk];
+  metrics::TrunkHandles* handles = call.snap->trunk_metrics[trunk];
+  if (!target.valid) {
+    metrics_.badTrunkTarget();
+    call.attempts.push_back({503, true});
+    call.attempt_responses.push_back(nullptr);
+    return false;
+  }
+  msg_t* fwd = msg_copy(call.request);
+  sip_t* sip = fwd ? sip_object(fwd) : nullptr;
+  if (!sip) {
+    if (fwd) msg_destroy(fwd);
+    call.attempts.push_back({500, true});
+    call.attempt_responses.push_back(nullptr);
+    return false;
+  }
+  su_home_t* home = msg_home(fwd);
+
+  // The trunk's target becomes the Request-URI; the dialled number stays as the user part
+  // unless the trunk names its own.
+  url_t* url = sip->sip_request->rq_url;
+  url->url_type = target.secure ? url_sips : url_sip;
+  url->url_scheme = target.secure ? "sips" : "sip";
+  url->url_user = su_strdup(home, target.user.empty() ? call.user.c_str() : target.user.c_str());
+  url->url_password = nullptr;
+  std::string host = target.host.find(':') != std::string::npos ? "[" + target.host + "]" : target.host;
+  url->url_host = su_strdup(home, host.c_str());
+  url->url_port = target.port.empty() ? nullptr : su_strdup(home, target.port.c_str());
+  url->url_params =
+      target.transport.empty() ? nullptr : su_sprintf(home, "transport=%s", target.transport.c_str());
+  url->url_headers = nullptr;
+  msg_fragment_clear(sip->sip_request->rq_common);
+
+  // The gateway routes new calls itself: any preloaded Route is dropped.
+  while (sip->sip_route) sip_route_remove(fwd, sip);
+
+  // RFC 3261 §16.6 item 3: Max-Forwards.
+  if (sip->sip_max_forwards) {
+    sip->sip_max_forwards->mf_count--;
+    msg_fragment_clear(sip->sip_max_forwards->mf_common);
+  } else {
+    msg_header_add_make(fwd, reinterpret_cast<msg_pub_t*>(sip), sip_max_forwards_class, "70");
+  }
+
+  // What the receiving center needs to know (context.md: carry only that). Callers cannot
+  // forge these: any copy they sent is removed first.
+  for (sip_unknown_t* u = sip->sip_unknown; u;) {
+    sip_unknown_t* next = u->un_next;
+    if (u->un_name && (strcasecmp(u->un_name, "X-12333-Origin") == 0 ||
+                       strcasecmp(u->un_name, "X-12333-Region") == 0 ||
+                       strcasecmp(u->un_name, "X-12333-Level") == 0)) {
+      msg_header_remove(fwd, reinterpret_cast<msg_pub_t*>(sip), reinterpret_cast<msg_header_t*>(u));
+    }
+    u = next;
+  }
+  std::string h = "X-12333-Origin: " + call.origin;
+  msg_header_add_make(fwd, reinterpret_cast<msg_pub_t*>(sip), sip_unknown_class, h.c_str() + 0);
+  h = "X-12333-Region: " + call.region;
+  msg_header_add_make(fwd, reinterpret_cast<msg_pub_t*>(sip), sip_unknown_class, h.c_str());
+  h = "X-12333-Level: " + std::string(core::levelName(call.level));
+  msg_header_add_make(fwd, reinterpret_cast<msg_pub_t*>(sip), sip_unknown_class, h.c_str());
+
+  // RFC 3261 §16.6 item 4: Record-Route, doubled when the call changes transport.
+  bool tcp_out = target.transport == "tcp";
+  msg_header_insert(fwd, reinterpret_cast<msg_pub_t*>(sip),
+                    reinterpret_cast<msg_header_t*>(sip_record_route_make(home, recordRouteFor(call.tcp_in))));
+  if (tcp_out != call.tcp_in) {
+    msg_header_insert(fwd, reinterpret_cast<msg_pub_t*>(sip),
+                      reinterpret_cast<msg_header_t*>(sip_record_route_make(home, recordRouteFor(tcp_out))));
+  }
+
+  char branch[64];
+  std::snprintf(branch, sizeof branch, "z9hG4bK-sb%016llx.%llx.%zu",
+                static_cast<unsigned long long>(call.loop_hash),
+                static_cast<unsigned long long>(call.serial), call.attempts.size());
+
+  call.in_create = true;
+  call.deferred_status = 0;
+  nta_outgoing_t* orq = nta_outgoing_mcreate(agent_, &CallCallbacks::response,
+                                             reinterpret_cast<nta_outgoing_magic_t*>(&call),
+                                             nullptr, fwd, NTATAG_BRANCH_KEY(branch),
+                                             NTATAG_PASS_100(1), TAG_END());
+  call.in_create = false;
+  call.has_current = true;
+  call.current = trunk;
+  call.provisional = false;
+  handles->active->Increment();
+  if (!orq) {
+    msg_destroy(fwd);
+    metrics_.badTrunkTarget();
+    SB_LOG(log::Level::Warn, log::Line("forward_failed").kv("call_id", call.call_id).kv("trunk", t.name));
+    if (call.deferred_response) msg_destroy(call.deferred_response);
+    call.deferred_response = nullptr;
+    endAttempt(call, metrics::TrunkResult::Failed);
+    call.attempts.push_back({503, true});
+    call.attempt_responses.push_back(nullptr);
+    return false;
+  }
+  call.orq = orq;
+  if (call.deferred_status) {
+    int status = call.deferred_status;
+    msg_t* response = call.deferred_response;
+    call.deferred_status = 0;
+    call.deferred_response = nullptr;
+    onCallResponse(call, status, response, call.deferred_local);
+    return true;  // onCallResponse moved on (next trunk or final answer)
+  }
+  if (!call.failover_timer) call.failover_timer = su_timer_create(su_root_task(root_), 0);
+  su_timer_set_interval(call.failover_timer, &CallCallbacks::failover,
+                        reinterpret_cast<su_timer_arg_t*>(&call), config_.failover_timeout_ms);
+  return true;
+}
+
+// Releases the current trunk attempt's capacity and counts its result.
+void Proxy::endAttempt(Call& call, metrics::TrunkResult result) {
+  if (!call.has_current) return;
+  metrics::TrunkHandles* handles = call.snap->trunk_metrics[call.current];
+  handles->calls[static_cast<std::size_t>(result)]->Increment();
+  if (result != metrics::TrunkResult::Answered) handles->active->Decrement();
+  call.has_current = false;
+  if (call.failover_timer) su_timer_reset(call.failover_timer);
+  if (call.ring_timer) su_timer_reset(call.ring_timer);
+}
+
+void Proxy::onCallResponse(Call& call, int status, msg_t* response, bool local) {
+  if (status < 200) {
+    // Any provisional shows the trunk is alive: the failover timer stops, Timer C runs.
+    call.provisional = true;
+    if (call.failover_timer) su_timer_reset(call.failover_timer);
+    if (!call.ring_timer) call.ring_timer = su_timer_create(su_root_task(root_), 0);
+    su_timer_set_interval(call.ring_timer, &CallCallbacks::ring, reinterpret_cast<su_timer_arg_t*>(&call),
+                          static_cast<su_duration_t>(config_.ring_timeout_s) * 1000);
+    if (status == 100 || !response) {
+      if (response) msg_destroy(response);
+      return;
+    }
+    if (!call.ringing && status >= 180) {
+      call.ringing = true;
+      call.snap->trunk_metrics[call.current]->post_dial_delay->Observe(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - call.invite_at).count());
+    }
+    sip_via_remove(response, sip_object(response));
+    metrics_.response(status);
+    nta_incoming_mreply(call.irq, response);
+    return;
+  }
+
+  core::AttemptOutcome outcome = core::classifyFinal(status);
+  if (call.cancelled && outcome != core::AttemptOutcome::Answered) {
+    // The caller gave up: its 487 comes from downstream (issue: "the caller gets 487 from
+    // downstream"); no further trunk is tried.
+    endAttempt(call, metrics::TrunkResult::Cancelled);
+    if (response && !local) {
+      sip_via_remove(response, sip_object(response));
+      metrics_.response(status);
+      nta_incoming_mreply(call.irq, response);
+    } else {
+      if (response) msg_destroy(response);
+      replyToCaller(call, 487, "Request Terminated", "caller cancelled", false);
+    }
+    finishCall(call);
+    return;
+  }
+  switch (outcome) {
+    case core::AttemptOutcome::Answered: {
+      metrics::TrunkHandles* handles = call.snap->trunk_metrics[call.current];
+      handles->answer_delay->Observe(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - call.invite_at).count());
+      endAttempt(call, metrics::TrunkResult::Answered);
+      sip_via_remove(response, sip_object(response));
+      metrics_.response(status);
+      nta_incoming_mreply(call.irq, response);
+      callEstablished(call.call_id, handles);
+      finishCall(call);
+      return;
+    }
+    case core::AttemptOutcome::Final:
+      // SPEC §4: other 4xx and all 6xx are final and go back to the caller.
+      endAttempt(call, resultFor(status));
+      if (response && !local) {
+        sip_via_remove(response, sip_object(response));
+        metrics_.response(status);
+        nta_incoming_mreply(call.irq, response);
+      } else {
+        if (response) msg_destroy(response);
+        replyToCaller(call, status, nullptr, "trunk failed", false);
+      }
+      finishCall(call);
+      return;
+    case core::AttemptOutcome::TryNext:
+      // SPEC §4: 408 and any 5xx move the call to the next trunk.
+      endAttempt(call, status == 408 ? metrics::TrunkResult::Timeout : metrics::TrunkResult::Failed);
+      if (call.orq) {
+        nta_outgoing_destroy(call.orq);
+        call.orq = nullptr;
+      }
+      call.attempts.push_back({status, local});
+      if (response && local) {
+        msg_destroy(response);
+        response = nullptr;
+      }
+      call.attempt_responses.push_back(response);
+      SB_LOG(log::Level::Debug, log::Line("failover").kv("call_id", call.call_id).kv("status", status));
+      tryNextTrunk(call);
+      return;
+  }
+}
+
+void Proxy::onCallCancel(Call& call) {
+  if (call.cancelled) return;
+  call.cancelled = true;
+  if (call.orq && call.provisional) {
+    // RFC 3261 §16.10: CANCEL the pending branch; its 487 is relayed to the caller.
+    nta_outgoing_tcancel(call.orq, nullptr, nullptr, TAG_END());
+    return;
+  }
+  // Nothing has answered yet: a CANCEL could not be sent downstream before a provisional
+  // (RFC 3261 §9.1), so the branch is dropped and the caller gets 487 now.
+  endAttempt(call, metrics::TrunkResult::Cancelled);
+  if (call.orq) {
+    nta_outgoing_destroy(call.orq);
+    call.orq = nullptr;
+  }
+  replyToCaller(call, 487, "Request Terminated", "caller cancelled", false);
+  finishCall(call);
+}
+
+// SPEC §4: no provisional answer within the failover timer moves the call on.
+void Proxy::onFailoverTimer(Call& call) {
+  if (call.provisional || !call.orq) return;
+  SB_LOG(log::Level::Debug, log::Line("failover_timer").kv("call_id", call.call_id));
+  endAttempt(call, metrics::TrunkResult::Timeout);
+  nta_outgoing_destroy(call.orq);  // no provisional: nta drops it without a CANCEL
+  call.orq = nullptr;
+  call.attempts.push_back({408, true});
+  call.attempt_responses.push_back(nullptr);
+  tryNextTrunk(call);
+}
+
+// RFC 3261 §16.6 item 11, Timer C: ringing without an answer for too long.
+void Proxy::onRingTimer(Call& call) {
+  if (!call.orq) return;
+  endAttempt(call, metrics::TrunkResult::Timeout);
+  nta_outgoing_tcancel(call.orq, nullptr, nullptr, TAG_END());
+  nta_outgoing_destroy(call.orq);
+  call.orq = nullptr;
+  replyToCaller(call, 408, "Request Timeout", "no answer from the destination center", false);
+  finishCall(call);
+}
+
+void Proxy::respondExhausted(Call& call) {
+  core::Exhausted ex = core::chooseExhaustedResponse(call.attempts);
+  if (ex.use_trunk_response && ex.index < call.attempt_responses.size() &&
+      call.attempt_responses[ex.index]) {
+    msg_t* response = call.attempt_responses[ex.index];
+    call.attempt_responses[ex.index] = nullptr;
+    sip_via_remove(response, sip_object(response));
+    metrics_.response(ex.status);
+    nta_incoming_mreply(call.irq, response);
+  } else {
+    replyToCaller(call, ex.status, ex.status == 503 ? "Service Unavailable" : nullptr,
+                  "all destination trunks failed", ex.retry_after);
+  }
+  finishCall(call);
+}
+
+void Proxy::replyToCaller(Call& call, int status, const char* phrase, const char* reason,
+                          bool retry_after) {
+  char reason_hdr[200];
+  std::snprintf(reason_hdr, sizeof reason_hdr, "SIP;cause=%d;text=\"%s\"", status, reason);
+  metrics_.response(status);
+  nta_incoming_treply(call.irq, status, phrase, SIPTAG_REASON_STR(reason_hdr),
+                      SIPTAG_SERVER_STR(server_.c_str()),
+                      TAG_IF(retry_after, SIPTAG_RETRY_AFTER_STR(retry_after_.c_str())), TAG_END());
+}
+
+void Proxy::finishCall(Call& call) {
+  if (call.failover_timer) su_timer_destroy(call.failover_timer);
+  if (call.ring_timer) su_timer_destroy(call.ring_timer);
+  if (call.orq) nta_outgoing_destroy(call.orq);
+  if (call.irq) nta_incoming_destroy(call.irq);
+  for (msg_t* m : call.attempt_responses) {
+    if (m) msg_destroy(m);
+  }
+  if (call.request) msg_destroy(call.request);
+  --in_progress_;
+  updateGauges();
+  delete &call;
+}
+
+}  // namespace sb::sip

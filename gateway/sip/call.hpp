@@ -1,0 +1,53 @@
+// Per-call state of a new INVITE being routed: owned by the SIP thread, one per call,
+// freed when the caller has its final response. Private to sip/.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/failover.hpp"
+#include "core/routing_table.hpp"
+#include "sip/proxy.hpp"
+#include "sip/sofia.hpp"
+
+namespace sb::sip {
+
+struct Proxy::Call {
+  Proxy* proxy = nullptr;
+  nta_incoming_t* irq = nullptr;
+  nta_outgoing_t* orq = nullptr;
+  msg_t* request = nullptr;  // reference to the INVITE as received: the base of each copy
+  std::shared_ptr<const RoutingSnapshot> snap;
+
+  std::vector<core::TrunkIndex> candidates;
+  std::size_t next = 0;
+  bool has_current = false;
+  core::TrunkIndex current = 0;
+  std::vector<core::AttemptResult> attempts;
+  std::vector<msg_t*> attempt_responses;  // trunk responses kept for RFC 3261 §16.7
+
+  su_timer_t* failover_timer = nullptr;
+  su_timer_t* ring_timer = nullptr;
+
+  bool provisional = false;  // any 1xx from the current trunk
+  bool ringing = false;      // first 18x seen (post-dial delay observed)
+  bool cancelled = false;
+  bool in_create = false;     // inside nta_outgoing_mcreate: responses are deferred
+  int deferred_status = 0;
+  msg_t* deferred_response = nullptr;
+  bool deferred_local = false;
+
+  std::chrono::steady_clock::time_point invite_at;
+  std::string user;      // dialled user part
+  std::string call_id;
+  std::string origin;    // origin trunk name or "-"
+  std::string region;    // routing key, 6 digits
+  core::Level level = core::Level::Default;
+  std::uint64_t loop_hash = 0;
+  std::uint64_t serial = 0;
+  bool tcp_in = false;
+};
+
+}  // namespace sb::sip

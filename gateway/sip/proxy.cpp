@@ -1,0 +1,450 @@
+// Front door of the proxy: agent set-up, dispatch of every message nta does not absorb,
+// in-dialog forwarding by Route (no per-dialog memory), stateless ACK/2xx relaying.
+#include "sip/proxy.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <random>
+
+#include "log/log.hpp"
+#include "sip/call.hpp"
+#include "sip/sofia.hpp"
+
+namespace sb::sip {
+
+struct CallbackAccess {
+  static int message(nta_agent_magic_t* magic, nta_agent_t*, msg_t* msg, sip_t* sip) {
+    return reinterpret_cast<Proxy*>(magic)->onMessage(msg, sip);
+  }
+  static void sweep(su_root_magic_t*, su_timer_t*, su_timer_arg_t* arg) {
+    reinterpret_cast<Proxy*>(arg)->sweepEstablished();
+  }
+  static int relayResponse(nta_outgoing_magic_t* magic, nta_outgoing_t* orq, sip_t const* sip);
+  static int relayCancel(nta_incoming_magic_t* magic, nta_incoming_t* irq, sip_t const* sip);
+};
+
+namespace {
+log::RateLimit g_drop_log(10);
+
+std::string hostForUri(const std::string& host) {
+  return host.find(':') != std::string::npos ? "[" + host + "]" : host;
+}
+}  // namespace
+
+// An in-dialog request (or one addressed by Route) forwarded statefully: it relays every
+// response back and carries a CANCEL of a re-INVITE downstream. It remembers nothing of
+// the dialog itself.
+struct Proxy::Relay {
+  Proxy* proxy = nullptr;
+  nta_incoming_t* irq = nullptr;
+  nta_outgoing_t* orq = nullptr;
+  bool is_bye = false;
+  std::string call_id;
+};
+
+int CallbackAccess::relayResponse(nta_outgoing_magic_t* magic, nta_outgoing_t* orq,
+                                  sip_t const* sip) {
+  auto* relay = reinterpret_cast<Proxy::Relay*>(magic);
+  int status = sip && sip->sip_status ? sip->sip_status->st_status : nta_outgoing_status(orq);
+  if (status < 200 && status == 100) return 0;  // hop by hop: we sent our own 100
+  msg_t* response = nta_outgoing_getresponse(orq);
+  if (response && !nta_msg_is_internal(response)) {
+    sip_t* rsip = sip_object(response);
+    sip_via_remove(response, rsip);
+    relay->proxy->metrics_.response(status);
+    nta_incoming_mreply(relay->irq, response);
+  } else {
+    // nta's own 408/503 for a dead next hop: answer upstream with the same status.
+    if (response) msg_destroy(response);
+    relay->proxy->metrics_.response(status);
+    nta_incoming_treply(relay->irq, status, nullptr, SIPTAG_SERVER_STR(relay->proxy->server_.c_str()),
+                        TAG_END());
+  }
+  if (status >= 200) {
+    if (relay->is_bye) relay->proxy->callEnded(relay->call_id);
+    nta_outgoing_destroy(orq);
+    nta_incoming_destroy(relay->irq);
+    delete relay;
+  }
+  return 0;
+}
+
+int CallbackAccess::relayCancel(nta_incoming_magic_t* magic, nta_incoming_t*, sip_t const* sip) {
+  auto* relay = reinterpret_cast<Proxy::Relay*>(magic);
+  if (sip && sip->sip_request && sip->sip_request->rq_method == sip_method_cancel && relay->orq) {
+    nta_outgoing_tcancel(relay->orq, nullptr, nullptr, TAG_END());
+  }
+  return 0;
+}
+
+Proxy::Proxy(const config::SipConfig& config, metrics::Metrics& metrics)
+    : config_(config), metrics_(metrics), random_state_(std::random_device{}()) {
+  retry_after_ = std::to_string(config_.retry_after_s);
+  server_ = config_.server_name;
+}
+
+Proxy::~Proxy() { shutdown(); }
+
+bool Proxy::start(su_root_t* root, std::string& error) {
+  root_ = root;
+  agent_ = nta_agent_create(root, reinterpret_cast<url_string_t*>(-1), &CallbackAccess::message,
+                            reinterpret_cast<nta_agent_magic_t*>(this),
+                            // notes/sofia-sip.md: proxy behaviour, not a UA.
+                            NTATAG_UA(0), NTATAG_CANCEL_487(0), NTATAG_MERGE_482(0),
+                            NTATAG_SERVER_RPORT(1), NTATAG_CLIENT_RPORT(1), NTATAG_USE_NAPTR(0),
+                            NTATAG_USE_SRV(0), NTATAG_UDP_MTU(65535), NTATAG_PASS_100(1),
+                            NTATAG_MAXSIZE(config_.max_message_bytes),
+                            NTATAG_SIP_T1(config_.t1_ms), NTATAG_SIP_T2(config_.t2_ms),
+                            NTATAG_SIP_T4(config_.t4_ms), NTATAG_STATELESS(0), TAG_END());
+  if (!agent_) {
+    error = "cannot create SIP agent";
+    return false;
+  }
+  for (const auto& l : config_.listen) {
+    std::string url = "sip:" + hostForUri(l.host) + ":" + std::to_string(l.port) +
+                      ";transport=" + config::transportName(l.transport);
+    if (nta_agent_add_tport(agent_, URL_STRING_MAKE(url.c_str()), TAG_END()) < 0) {
+      error = "cannot listen on " + config::transportName(l.transport) + ":" + l.host + ":" +
+              std::to_string(l.port) + ": " + std::strerror(errno);
+      nta_agent_destroy(agent_);
+      agent_ = nullptr;
+      return false;
+    }
+    own_.emplace_back(l.host, std::to_string(l.port));
+    // RFC 3261 §16.6 item 4: our Record-Route, one per transport so the far end reaches us
+    // on the transport the dialog uses.
+    std::string rr = "<sip:" + hostForUri(l.host) + ":" + std::to_string(l.port) +
+                     (l.transport == config::Transport::Tcp ? ";transport=tcp" : "") + ";lr>";
+    if (l.transport == config::Transport::Tcp) {
+      if (rr_tcp_.empty()) rr_tcp_ = rr;
+    } else if (rr_udp_.empty()) {
+      rr_udp_ = rr;
+    }
+  }
+  if (rr_udp_.empty()) rr_udp_ = rr_tcp_;
+  if (rr_tcp_.empty()) rr_tcp_ = rr_udp_;
+  sweep_timer_ = su_timer_create(su_root_task(root), 1000);
+  su_timer_set_for_ever(sweep_timer_, &CallbackAccess::sweep, reinterpret_cast<su_timer_arg_t*>(this));
+  return true;
+}
+
+void Proxy::shutdown() {
+  if (sweep_timer_) {
+    su_timer_destroy(sweep_timer_);
+    sweep_timer_ = nullptr;
+  }
+  if (agent_) {
+    nta_agent_destroy(agent_);
+    agent_ = nullptr;
+  }
+}
+
+void Proxy::setSnapshot(std::shared_ptr<const RoutingSnapshot> snapshot) {
+  snapshot_ = std::move(snapshot);
+}
+
+const char* Proxy::recordRouteFor(bool tcp) const { return tcp ? rr_tcp_.c_str() : rr_udp_.c_str(); }
+
+bool Proxy::isOwnUri(const void* p) const {
+  auto* url = static_cast<const url_t*>(p);
+  if (!url || !url->url_host) return false;
+  std::string_view host = url->url_host;
+  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  std::string_view port = portOr5060(url->url_port);
+  for (const auto& [h, pt] : own_) {
+    if (host == h && port == pt) return true;
+  }
+  return false;
+}
+
+bool Proxy::isOwnVia(const void* p) const {
+  auto* via = static_cast<const sip_via_t*>(p);
+  if (!via || !via->v_host) return false;
+  std::string_view host = via->v_host;
+  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  std::string_view port = portOr5060(via->v_port);
+  for (const auto& [h, pt] : own_) {
+    if (host == h && port == pt) return true;
+  }
+  return false;
+}
+
+// RFC 3261 §16.4: remove the Route entries that name us.
+bool Proxy::popOwnRoutes(msg_t* msg, sip_t* sip) const {
+  bool popped = false;
+  while (sip->sip_route && isOwnUri(sip->sip_route->r_url)) {
+    sip_route_remove(msg, sip);
+    popped = true;
+  }
+  return popped;
+}
+
+// Loop detection (RFC 3261 §16.3 item 4, adapted): our branch carries a hash of what
+// identifies this request at this hop. A request that comes back with one of our Vias
+// carrying the same hash is a loop; one with a different hash is a spiral.
+std::uint64_t Proxy::loopHash(sip_t const* sip) const {
+  std::uint64_t h = 1469598103934665603ULL;
+  auto mix = [&h](std::string_view s) {
+    for (unsigned char c : s) {
+      h ^= c;
+      h *= 1099511628211ULL;
+    }
+    h ^= 0xff;
+    h *= 1099511628211ULL;
+  };
+  mix(sv(sip->sip_call_id ? sip->sip_call_id->i_id : nullptr));
+  mix(sv(sip->sip_from ? sip->sip_from->a_tag : nullptr));
+  mix(std::to_string(sip->sip_cseq ? sip->sip_cseq->cs_seq : 0));
+  mix(sv(sip->sip_request->rq_url->url_user));
+  return h;
+}
+
+bool Proxy::looped(sip_t const* sip, std::uint64_t hash) const {
+  char mark[40];
+  std::snprintf(mark, sizeof mark, "z9hG4bK-sb%016llx", static_cast<unsigned long long>(hash));
+  for (sip_via_t const* v = sip->sip_via; v; v = v->v_next) {
+    if (v->v_branch && std::strncmp(v->v_branch, mark, std::strlen(mark)) == 0 && isOwnVia(v)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+int Proxy::onMessage(msg_t* msg, sip_t* sip) {
+  try {
+    if (!sip || (!sip->sip_request && !sip->sip_status)) {
+      msg_destroy(msg);
+      return 0;
+    }
+    if (sip->sip_status) {
+      onStrayResponse(msg, sip);
+    } else {
+      onRequest(msg, sip);
+    }
+  } catch (const std::exception& e) {
+    // style: no exception crosses a Sofia callback.
+    if (g_drop_log.admit() >= 0) {
+      SB_LOG(log::Level::Error, log::Line("sip_internal_error").kv("what", e.what()));
+    }
+  }
+  return 0;
+}
+
+// RFC 3261 §16.11: a response with no transaction (a 2xx retransmission after ours ended)
+// is forwarded statelessly by its Via, if the top Via is ours.
+void Proxy::onStrayResponse(msg_t* msg, sip_t* sip) {
+  if (!sip->sip_via || !isOwnVia(sip->sip_via) || !sip->sip_via->v_next) {
+    msg_destroy(msg);
+    return;
+  }
+  metrics_.response(sip->sip_status->st_status);
+  nta_msg_tsend(agent_, msg, nullptr, TAG_END());
+}
+
+void Proxy::rejectStateless(msg_t* msg, int status, const char* phrase, const char* reason,
+                            metrics::Reject counted) {
+  metrics_.reject(counted);
+  metrics_.response(status);
+  char warning[160];
+  std::snprintf(warning, sizeof warning, "399 switchboard \"%s\"", reason);
+  char reason_hdr[200];
+  std::snprintf(reason_hdr, sizeof reason_hdr, "SIP;cause=%d;text=\"%s\"", status, reason);
+  nta_msg_treply(agent_, msg, status, phrase, SIPTAG_WARNING_STR(warning),
+                 SIPTAG_REASON_STR(reason_hdr), SIPTAG_SERVER_STR(server_.c_str()),
+                 TAG_IF(status == 503, SIPTAG_RETRY_AFTER_STR(retry_after_.c_str())), TAG_END());
+}
+
+void Proxy::onRequest(msg_t* msg, sip_t* sip) {
+  sip_method_t method = sip->sip_request->rq_method;
+  metrics_.request(metrics::methodFromName(sv(sip->sip_request->rq_method_name)));
+
+  if (method == sip_method_ack) {
+    forwardAck(msg, sip);
+    return;
+  }
+  // SPEC §9: requests missing a mandatory header get 400, not silence (nta answers most of
+  // these; this is the net under it).
+  if (!sip->sip_call_id || !sip->sip_from || !sip->sip_to || !sip->sip_cseq || !sip->sip_via) {
+    rejectStateless(msg, 400, "Missing Mandatory Header", "missing mandatory header",
+                    metrics::Reject::Malformed);
+    return;
+  }
+  if (method == sip_method_cancel) {
+    // nta matched no INVITE transaction for it.
+    metrics_.response(481);
+    nta_msg_treply(agent_, msg, SIP_481_NO_TRANSACTION, SIPTAG_SERVER_STR(server_.c_str()), TAG_END());
+    return;
+  }
+  url_t const* ruri = sip->sip_request->rq_url;
+  if (ruri->url_type != url_sip && ruri->url_type != url_sips) {
+    rejectStateless(msg, 416, "Unsupported URI Scheme", "only sip: and sips: are routed",
+                    metrics::Reject::Unsupported);
+    return;
+  }
+  if (hasControlChars(ruri->url_user) || hasControlChars(ruri->url_host)) {
+    rejectStateless(msg, 400, "Bad Request-URI", "control character in Request-URI",
+                    metrics::Reject::Malformed);
+    return;
+  }
+  // RFC 3261 §16.3 item 3: Max-Forwards. OPTIONS with 0 may be answered by us.
+  if (sip->sip_max_forwards && sip->sip_max_forwards->mf_count == 0 &&
+      method != sip_method_options) {
+    rejectStateless(msg, 483, "Too Many Hops", "Max-Forwards exhausted", metrics::Reject::TooManyHops);
+    return;
+  }
+  // SPEC §9: an unsupported Proxy-Require gets 420 naming it.
+  if (sip->sip_proxy_require) {
+    metrics_.reject(metrics::Reject::Unsupported);
+    metrics_.response(420);
+    nta_msg_treply(agent_, msg, SIP_420_BAD_EXTENSION,
+                   SIPTAG_UNSUPPORTED(reinterpret_cast<sip_unsupported_t*>(sip->sip_proxy_require)),
+                   SIPTAG_SERVER_STR(server_.c_str()), TAG_END());
+    return;
+  }
+
+  bool in_dialog = sip->sip_to && sip->sip_to->a_tag;
+  if (in_dialog) {
+    forwardStateful(msg, sip);
+    return;
+  }
+  switch (method) {
+    case sip_method_invite:
+      newCall(msg, sip);
+      return;
+    case sip_method_options:
+      // Addressed to the gateway (no Route onward): it is alive. RFC 3261 §11.
+      metrics_.response(200);
+      nta_msg_treply(agent_, msg, SIP_200_OK,
+                     SIPTAG_ALLOW_STR("INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO, REFER, NOTIFY, PRACK"),
+                     SIPTAG_ACCEPT_STR("application/sdp"), SIPTAG_SERVER_STR(server_.c_str()),
+                     TAG_END());
+      return;
+    default:
+      metrics_.reject(metrics::Reject::Unsupported);
+      metrics_.response(405);
+      nta_msg_treply(agent_, msg, SIP_405_METHOD_NOT_ALLOWED,
+                     SIPTAG_ALLOW_STR("INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO, REFER, NOTIFY, PRACK"),
+                     SIPTAG_SERVER_STR(server_.c_str()), TAG_END());
+      return;
+  }
+}
+
+// ACK for a 2xx (ACK for non-2xx is absorbed by nta's server transaction): forward
+// statelessly along the Route set. An ACK for one of our own stateless rejections is
+// addressed to us with nothing beyond: absorb it.
+void Proxy::forwardAck(msg_t* msg, sip_t* sip) {
+  popOwnRoutes(msg, sip);
+  if (!sip->sip_route && isOwnUri(sip->sip_request->rq_url)) {
+    msg_destroy(msg);
+    return;
+  }
+  if (!sip->sip_route && !(sip->sip_to && sip->sip_to->a_tag)) {
+    msg_destroy(msg);
+    return;
+  }
+  if (sip->sip_max_forwards) {
+    if (sip->sip_max_forwards->mf_count == 0) {
+      msg_destroy(msg);
+      return;
+    }
+    sip->sip_max_forwards->mf_count--;
+    msg_fragment_clear(sip->sip_max_forwards->mf_common);
+  }
+  nta_msg_tsend(agent_, msg, nullptr, TAG_END());
+}
+
+// In-dialog requests (BYE, re-INVITE, UPDATE, INFO, REFER, NOTIFY, PRACK) and anything
+// carrying a To tag: routed by their Route headers, or their Request-URI when none is left.
+void Proxy::forwardStateful(msg_t* msg, sip_t* sip) {
+  nta_incoming_t* irq = nta_incoming_create(agent_, nullptr, msg, sip, TAG_END());
+  if (!irq) return;
+  msg_t* original = nta_incoming_getrequest(irq);
+  msg_t* fwd = msg_copy(original);
+  msg_destroy(original);
+  sip_t* fsip = fwd ? sip_object(fwd) : nullptr;
+  if (!fsip) {
+    if (fwd) msg_destroy(fwd);
+    metrics_.response(500);
+    nta_incoming_treply(irq, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
+    nta_incoming_destroy(irq);
+    return;
+  }
+  popOwnRoutes(fwd, fsip);
+  if (!fsip->sip_route && isOwnUri(fsip->sip_request->rq_url)) {
+    // Nothing beyond us: the dialog is not one we can route (or it is for us).
+    msg_destroy(fwd);
+    metrics_.response(481);
+    nta_incoming_treply(irq, SIP_481_NO_TRANSACTION, SIPTAG_SERVER_STR(server_.c_str()), TAG_END());
+    nta_incoming_destroy(irq);
+    return;
+  }
+  if (fsip->sip_max_forwards) {
+    fsip->sip_max_forwards->mf_count--;
+    msg_fragment_clear(fsip->sip_max_forwards->mf_common);
+  } else {
+    msg_header_add_make(fwd, reinterpret_cast<msg_pub_t*>(fsip), sip_max_forwards_class, "70");
+  }
+  auto* relay = new Relay{this, irq, nullptr, false, {}};
+  if (fsip->sip_request->rq_method == sip_method_bye && fsip->sip_call_id) {
+    relay->is_bye = true;
+    relay->call_id = fsip->sip_call_id->i_id;
+  }
+  if (fsip->sip_request->rq_method == sip_method_invite) {
+    nta_incoming_treply(irq, SIP_100_TRYING, TAG_END());
+    nta_incoming_bind(irq, &CallbackAccess::relayCancel, reinterpret_cast<nta_incoming_magic_t*>(relay));
+  }
+  relay->orq = nta_outgoing_mcreate(agent_, &CallbackAccess::relayResponse,
+                                    reinterpret_cast<nta_outgoing_magic_t*>(relay), nullptr, fwd,
+                                    NTATAG_PASS_100(0), TAG_END());
+  if (!relay->orq) {
+    msg_destroy(fwd);
+    metrics_.response(502);
+    nta_incoming_treply(irq, 502, "Bad Gateway", SIPTAG_SERVER_STR(server_.c_str()), TAG_END());
+    nta_incoming_destroy(irq);
+    delete relay;
+  }
+}
+
+void Proxy::callEstablished(const std::string& call_id, metrics::TrunkHandles* handles) {
+  established_.emplace(call_id, Established{handles, std::chrono::steady_clock::now()});
+  updateGauges();
+}
+
+void Proxy::callEnded(const std::string& call_id) {
+  auto it = established_.find(call_id);
+  if (it == established_.end()) return;
+  auto& e = it->second;
+  if (e.handles) {
+    e.handles->active->Decrement();
+    e.handles->duration->Observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - e.answered_at).count());
+  }
+  established_.erase(it);
+  updateGauges();
+}
+
+// The safety net (SPEC §4 via issue: maximum call duration): an established call whose
+// BYE never crossed us (a peer died) stops counting after max_call_duration_s.
+void Proxy::sweepEstablished() {
+  auto limit = std::chrono::seconds(config_.max_call_duration_s);
+  auto now = std::chrono::steady_clock::now();
+  bool changed = false;
+  for (auto it = established_.begin(); it != established_.end();) {
+    if (now - it->second.answered_at >= limit) {
+      if (it->second.handles) it->second.handles->active->Decrement();
+      SB_LOG(log::Level::Warn, log::Line("call_max_duration").kv("call_id", it->first));
+      it = established_.erase(it);
+      changed = true;
+    } else {
+      ++it;
+    }
+  }
+  if (changed) updateGauges();
+}
+
+void Proxy::updateGauges() {
+  metrics_.callsInProgress(static_cast<double>(in_progress_));
+  metrics_.activeCalls(static_cast<double>(in_progress_ + established_.size()));
+}
+
+}  // namespace sb::sip

@@ -1,0 +1,112 @@
+// The Sofia-SIP adapter: a transaction-stateful proxy on nta. It owns every nta object and
+// all per-call state, on the one thread that runs its su_root. Decisions come from core/.
+// SPEC §3-§4, §9; notes/sofia-sip.md for the library's behaviour.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "config/config.hpp"
+#include "metrics/metrics.hpp"
+#include "sip/snapshot.hpp"
+
+struct su_root_s;
+struct nta_agent_s;
+struct msg_s;
+struct sip_s;
+struct su_timer_s;
+
+namespace sb::sip {
+
+class Proxy {
+ public:
+  Proxy(const config::SipConfig& config, metrics::Metrics& metrics);
+  ~Proxy();
+  Proxy(const Proxy&) = delete;
+  Proxy& operator=(const Proxy&) = delete;
+
+  // Creates the agent and one transport per listen address on `root`.
+  bool start(su_root_s* root, std::string& error);
+  // Stops taking new calls (503 + Retry-After, reason shutdown); in-dialog requests and
+  // transactions in progress continue.
+  void stopAccepting() { accepting_ = false; }
+  // Destroys the agent; call before the root goes away.
+  void shutdown();
+
+  void setSnapshot(std::shared_ptr<const RoutingSnapshot> snapshot);
+  bool hasTable() const { return snapshot_ != nullptr; }
+  bool listening() const { return agent_ != nullptr; }
+  std::size_t callsInProgress() const { return in_progress_; }
+  std::size_t establishedCalls() const { return established_.size(); }
+
+  // Implementation types, public only so the C callbacks in proxy.cpp can name them.
+  struct Call;
+  struct Relay;
+  struct Established {
+    metrics::TrunkHandles* handles = nullptr;
+    std::chrono::steady_clock::time_point answered_at;
+  };
+
+ private:
+  friend struct CallbackAccess;
+  friend struct CallCallbacks;
+
+  int onMessage(msg_s* msg, sip_s* sip);
+  void onRequest(msg_s* msg, sip_s* sip);
+  void onStrayResponse(msg_s* msg, sip_s* sip);
+  void newCall(msg_s* msg, sip_s* sip);
+  void forwardStateful(msg_s* msg, sip_s* sip);
+  void forwardAck(msg_s* msg, sip_s* sip);
+  void rejectStateless(msg_s* msg, int status, const char* phrase, const char* reason,
+                       metrics::Reject counted);
+
+  // Call lifecycle (call.cpp).
+  void tryNextTrunk(Call& call);
+  bool forwardToTrunk(Call& call, core::TrunkIndex trunk);
+  void onCallResponse(Call& call, int status, msg_s* response, bool local);
+  void onCallCancel(Call& call);
+  void onFailoverTimer(Call& call);
+  void onRingTimer(Call& call);
+  void respondExhausted(Call& call);
+  void replyToCaller(Call& call, int status, const char* phrase, const char* reason,
+                     bool retry_after);
+  void endAttempt(Call& call, metrics::TrunkResult result);
+  void finishCall(Call& call);
+
+  // Accounting of established calls (BYE through us ends them; max duration is the net).
+  void callEstablished(const std::string& call_id, metrics::TrunkHandles* handles);
+  void callEnded(const std::string& call_id);
+  void sweepEstablished();
+  void updateGauges();
+
+  // Addresses.
+  bool isOwnUri(const void* url) const;  // url_t const*
+  bool isOwnVia(const void* via) const;  // sip_via_t const*
+  bool popOwnRoutes(msg_s* msg, sip_s* sip) const;
+  const char* recordRouteFor(bool tcp) const;
+  std::uint64_t loopHash(sip_s const* sip) const;
+  bool looped(sip_s const* sip, std::uint64_t hash) const;
+
+  config::SipConfig config_;
+  metrics::Metrics& metrics_;
+  su_root_s* root_ = nullptr;
+  nta_agent_s* agent_ = nullptr;
+  su_timer_s* sweep_timer_ = nullptr;
+  std::shared_ptr<const RoutingSnapshot> snapshot_;
+  bool accepting_ = true;
+  std::size_t in_progress_ = 0;
+  std::uint64_t serial_ = 0;
+  std::uint64_t random_state_;
+  std::vector<std::pair<std::string, std::string>> own_;  // host, port ("" = 5060)
+  std::string rr_udp_;
+  std::string rr_tcp_;
+  std::string retry_after_;
+  std::string server_;
+  std::unordered_multimap<std::string, Established> established_;
+};
+
+}  // namespace sb::sip
