@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <prometheus/exposer.h>
+#include <prometheus/registry.h>
 
 #include <atomic>
 #include <chrono>

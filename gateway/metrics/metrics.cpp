@@ -29,7 +29,7 @@ prometheus::Histogram::BucketBoundaries durationBuckets() {
 }
 
 std::string regionText(core::RegionCode code) {
-  char buf[8];
+  char buf[16];
   std::snprintf(buf, sizeof buf, "%06u", code);
   return buf;
 }

@@ -19,7 +19,7 @@ struct CallCallbacks {
 namespace {
 
 std::string regionText(core::RegionCode code) {
-  char buf[8];
+  char buf[16];
   std::snprintf(buf, sizeof buf, "%06u", code);
   return buf;
 }
