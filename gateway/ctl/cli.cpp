@@ -1,7 +1,6 @@
 #include "ctl/cli.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <iostream>
 
 namespace sb::ctl {
@@ -161,7 +160,11 @@ int runCli(const std::vector<Command>& commands, int argc, char** argv) {
       printCommandList(std::cout, commands, group);
       return kExitOk;
     }
-    std::cerr << kProgram << ": unknown command '" << join(args, group.size() + 1) << "'\n";
+    if (!group.empty() && group.size() == args.size()) {
+      std::cerr << kProgram << ": '" << join(group, group.size()) << "' needs a command\n";
+    } else {
+      std::cerr << kProgram << ": unknown command '" << join(args, group.size() + 1) << "'\n";
+    }
     printCommandList(std::cerr, commands, group);
     return kExitUsage;
   }

@@ -1,47 +1,12 @@
 #include "redis/table_codec.hpp"
 
-#include <yaml-cpp/yaml.h>
-
 #include <algorithm>
 #include <charconv>
-#include <cstdio>
-#include <map>
+
+#include "redis/json.hpp"
 
 namespace sb::redis::detail {
 namespace {
-
-// JSON string with the escapes RFC 8259 §7 requires; UTF-8 passes through unchanged.
-void appendJsonString(std::string& out, std::string_view text) {
-  out += '"';
-  for (char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-}
 
 void appendJsonStrings(std::string& out, const std::vector<std::string>& items) {
   out += '[';
@@ -52,63 +17,55 @@ void appendJsonStrings(std::string& out, const std::vector<std::string>& items) 
   out += ']';
 }
 
-// Decoding: the values are JSON, which yaml-cpp reads as YAML flow nodes. Unknown members
-// are ignored so an older gateway can read a version written by a newer publisher.
+// Decoding. Unknown members are ignored so an older gateway can read a version written by
+// a newer publisher; missing or mistyped ones make the version invalid.
 class Decoder {
  public:
   Decoder(std::string key, std::vector<core::TableError>& errors)
       : file_("redis:" + std::move(key)), errors_(errors) {}
 
-  const std::string& file() const { return file_; }
   core::SourceLoc loc() const { return core::SourceLoc{file_, 0}; }
 
   void error(std::string message) {
     errors_.push_back(core::TableError{loc(), std::move(message)});
   }
 
-  std::optional<YAML::Node> parse(std::string_view field, const std::string& json) {
-    try {
-      return YAML::Load(json);
-    } catch (const YAML::Exception& e) {
-      error("field '" + std::string(field) + "': not valid JSON: " + e.msg);
-      return std::nullopt;
-    }
+  std::optional<JsonValue> parse(std::string_view field, std::string_view json) {
+    std::string why;
+    std::optional<JsonValue> value = parseJson(json, why);
+    if (!value) error("field '" + std::string(field) + "': not valid JSON: " + why);
+    return value;
   }
 
-  // Members are looked up with the const operator[], which yields an undefined node for
-  // a missing member (touching it would throw), hence the IsDefined() checks.
-  bool string(const YAML::Node& node, const std::string& what, std::string& out) {
-    if (!node.IsDefined()) return missing(what);
-    if (!node.IsScalar()) {
+  bool string(const JsonValue* value, const std::string& what, std::string& out) {
+    if (value == nullptr) return missing(what);
+    if (!value->isString()) {
       error(what + " must be a string");
       return false;
     }
-    out = node.Scalar();
+    out = value->text;
     return true;
   }
 
-  bool uint(const YAML::Node& node, const std::string& what, std::uint32_t& out) {
-    if (!node.IsDefined()) return missing(what);
-    const std::string text = node.IsScalar() ? node.Scalar() : std::string();
-    const char* end = text.data() + text.size();
-    const auto [ptr, ec] = std::from_chars(text.data(), end, out);
-    if (text.empty() || node.Tag() != "?" || ec != std::errc() || ptr != end) {
-      error(what + " must be a non-negative integer");
+  bool uint(const JsonValue* value, const std::string& what, std::uint32_t& out) {
+    if (value == nullptr) return missing(what);
+    const std::optional<std::uint32_t> n = value->asUint32();
+    if (!n) {
+      error(what + " must be a non-negative integer below 2^32");
       return false;
     }
+    out = *n;
     return true;
   }
 
-  bool strings(const YAML::Node& node, const std::string& what, std::vector<std::string>& out) {
-    if (!node.IsDefined()) return missing(what);
-    if (!node.IsSequence()) {
+  bool strings(const JsonValue* value, const std::string& what, std::vector<std::string>& out) {
+    if (value == nullptr) return missing(what);
+    if (!value->isArray()) {
       error(what + " must be an array of strings");
       return false;
     }
-    for (const YAML::Node& item : node) {
-      std::string text;
-      if (!string(item, what + " item", text)) return false;
-      out.push_back(std::move(text));
+    for (const JsonValue& item : value->items) {
+      if (!string(&item, what + " item", out.emplace_back())) return false;
     }
     return true;
   }
@@ -127,54 +84,54 @@ class Decoder {
 //  "capacity": 100, "cps": 20}
 bool decodeTrunk(Decoder& d, const std::string& name, const std::string& json,
                  core::TrunkSpec& trunk, std::uint32_t& order) {
-  const auto node = d.parse(name, json);
-  if (!node) return false;
+  const auto value = d.parse(name, json);
+  if (!value) return false;
   const std::string what = "trunk '" + name + "'";
-  if (!node->IsMap()) {
+  if (!value->isObject()) {
     d.error(what + " must be a JSON object");
     return false;
   }
   trunk.name = name;
   trunk.loc = d.loc();
-  const YAML::Node& n = *node;
-  bool ok = d.string(n["region"], what + " region", trunk.region);
-  ok = d.string(n["display_name"], what + " display_name", trunk.display_name) && ok;
-  ok = d.strings(n["targets"], what + " targets", trunk.targets) && ok;
-  ok = d.strings(n["sources"], what + " sources", trunk.sources) && ok;
-  ok = d.uint(n["capacity"], what + " capacity", trunk.capacity) && ok;
-  ok = d.uint(n["cps"], what + " cps", trunk.cps) && ok;
+  bool ok = d.string(value->find("region"), what + " region", trunk.region);
+  ok = d.string(value->find("display_name"), what + " display_name", trunk.display_name) && ok;
+  ok = d.strings(value->find("targets"), what + " targets", trunk.targets) && ok;
+  ok = d.strings(value->find("sources"), what + " sources", trunk.sources) && ok;
+  ok = d.uint(value->find("capacity"), what + " capacity", trunk.capacity) && ok;
+  ok = d.uint(value->find("cps"), what + " cps", trunk.cps) && ok;
   order = 0;
-  if (n["order"]) ok = d.uint(n["order"], what + " order", order) && ok;
+  if (const JsonValue* o = value->find("order")) ok = d.uint(o, what + " order", order) && ok;
   return ok;
 }
 
 // [[{"trunk": "js-suzhou", "weight": 1}], [{"trunk": "js-province", "weight": 1}]]
 bool decodeRoute(Decoder& d, const std::string& key, const std::string& json,
                  core::RouteSpec& route) {
-  const auto node = d.parse(key, json);
-  if (!node) return false;
+  const auto value = d.parse(key, json);
+  if (!value) return false;
   const std::string what = "route '" + key + "'";
-  if (!node->IsSequence()) {
+  if (!value->isArray()) {
     d.error(what + " must be a JSON array of groups");
     return false;
   }
   route.key = key;
   route.loc = d.loc();
-  for (const YAML::Node& group_node : *node) {
-    if (!group_node.IsSequence()) {
+  for (const JsonValue& group_value : value->items) {
+    if (!group_value.isArray()) {
       d.error(what + ": each group must be an array of members");
       return false;
     }
     std::vector<core::RouteMemberSpec> group;
-    for (const YAML::Node& member_node : group_node) {
+    for (const JsonValue& member_value : group_value.items) {
       core::RouteMemberSpec member;
       member.loc = d.loc();
-      if (!member_node.IsMap() || !d.string(member_node["trunk"], what + " trunk", member.trunk)) {
+      if (!member_value.isObject()) {
         d.error(what + ": each member must be an object {\"trunk\", \"weight\"}");
         return false;
       }
-      if (member_node["weight"] &&
-          !d.uint(member_node["weight"], what + " weight", member.weight)) {
+      if (!d.string(member_value.find("trunk"), what + " trunk", member.trunk)) return false;
+      if (const JsonValue* w = member_value.find("weight");
+          w != nullptr && !d.uint(w, what + " weight", member.weight)) {
         return false;
       }
       group.push_back(std::move(member));
@@ -186,18 +143,19 @@ bool decodeRoute(Decoder& d, const std::string& key, const std::string& json,
 
 bool decodeRegion(Decoder& d, const std::string& code, const std::string& json,
                   core::RegionSpec& region) {
-  const auto node = d.parse(code, json);
-  if (!node) return false;
+  const auto value = d.parse(code, json);
+  if (!value) return false;
   const std::string what = "region " + code;
-  if (!node->IsMap()) {
+  if (!value->isObject()) {
     d.error(what + " must be a JSON object");
     return false;
   }
   region.code = code;
   region.loc = d.loc();
-  bool ok = d.string((*node)["name_zh"], what + " name_zh", region.name_zh);
-  if ((*node)["name_en"])
-    ok = d.string((*node)["name_en"], what + " name_en", region.name_en) && ok;
+  bool ok = d.string(value->find("name_zh"), what + " name_zh", region.name_zh);
+  if (const JsonValue* en = value->find("name_en")) {
+    ok = d.string(en, what + " name_en", region.name_en) && ok;
+  }
   return ok;
 }
 

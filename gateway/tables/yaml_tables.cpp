@@ -5,13 +5,16 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
 #include <map>
 #include <optional>
+#include <set>
 #include <string_view>
+#include <tuple>
 #include <utility>
 
 #include "core/routing_table.hpp"
@@ -61,11 +64,21 @@ std::string joinNames(std::initializer_list<std::string_view> names) {
   return out;
 }
 
+// Items (by file:line) that had reading errors: the build's complaints about them are
+// consequences ("has no targets" after "targets must be a list") and are not repeated.
+using Tainted = std::set<std::pair<std::string, int>>;
+
 // One YAML file: its name for error messages and the shared error list.
 class FileReader {
  public:
-  FileReader(std::string file, std::vector<core::TableError>& errors)
-      : file_(std::move(file)), errors_(errors) {}
+  FileReader(std::string file, std::vector<core::TableError>& errors, Tainted& tainted)
+      : file_(std::move(file)), errors_(errors), tainted_(tainted) {}
+
+  std::size_t errorCount() const { return errors_.size(); }
+  // Marks `loc` tainted when errors were recorded since errorCount() returned `before`.
+  void taintIfErrors(std::size_t before, const core::SourceLoc& loc) {
+    if (errors_.size() != before) tainted_.emplace(loc.file, loc.line);
+  }
 
   const std::string& file() const { return file_; }
 
@@ -234,6 +247,7 @@ class FileReader {
  private:
   std::string file_;
   std::vector<core::TableError>& errors_;
+  Tainted& tainted_;
 };
 
 // trunks.yaml: `trunks:` list of {name, region, display_name, targets, sources, capacity, cps}.
@@ -246,6 +260,7 @@ bool readTrunks(FileReader& r, std::vector<core::TrunkSpec>& out) {
     return false;
   }
   for (const YAML::Node& item : *list) {
+    const std::size_t errors_before = r.errorCount();
     const auto f = r.fields(
         item, "trunk", {"name", "region", "display_name", "targets", "sources", "capacity", "cps"});
     if (!f) continue;
@@ -283,6 +298,7 @@ bool readTrunks(FileReader& r, std::vector<core::TrunkSpec>& out) {
     }
     if (const auto it = f->find("cps"); it != f->end())
       r.uint(it->second, what + " cps", trunk.cps);
+    r.taintIfErrors(errors_before, trunk.loc);
     out.push_back(std::move(trunk));
   }
   return true;
@@ -335,6 +351,7 @@ bool readRoutes(FileReader& r, std::vector<core::RouteSpec>& out) {
     return false;
   }
   for (auto it = map->begin(); it != map->end(); ++it) {
+    const std::size_t errors_before = r.errorCount();
     core::RouteSpec route;
     route.loc = r.loc(it->first);
     if (!r.code(it->first, "route key", false, route.key)) continue;
@@ -361,6 +378,7 @@ bool readRoutes(FileReader& r, std::vector<core::RouteSpec>& out) {
       if (!group.empty()) route.groups.push_back(std::move(group));
     }
     // Kept with the members that could be read, so the build still checks them.
+    r.taintIfErrors(errors_before, route.loc);
     if (!route.groups.empty()) out.push_back(std::move(route));
   }
   return true;
@@ -403,6 +421,7 @@ bool readRegions(FileReader& r, std::vector<core::RegionSpec>& out) {
     return false;
   }
   for (auto it = map->begin(); it != map->end(); ++it) {
+    const std::size_t errors_before = r.errorCount();
     core::RegionSpec region;
     region.loc = r.loc(it->first);
     if (!r.code(it->first, "region code", false, region.code)) continue;
@@ -417,6 +436,7 @@ bool readRegions(FileReader& r, std::vector<core::RegionSpec>& out) {
     if (const auto en = f->find("name_en"); en != f->end()) {
       r.string(en->second, what + " name_en", region.name_en);
     }
+    r.taintIfErrors(errors_before, region.loc);
     out.push_back(std::move(region));
   }
   return true;
@@ -428,19 +448,19 @@ std::string pathIn(const std::string& dir, const char* file) {
 
 // `usable`: false when some file could not be read at all (missing, syntax error, wrong
 // shape), so a build would only report the consequences of that.
-LoadResult load(const std::string& dir, bool& usable) {
+LoadResult load(const std::string& dir, bool& usable, Tainted& tainted) {
   LoadResult result;
   usable = true;
   {
-    FileReader r(pathIn(dir, kTrunksFile), result.errors);
+    FileReader r(pathIn(dir, kTrunksFile), result.errors, tainted);
     usable = readTrunks(r, result.spec.trunks) && usable;
   }
   {
-    FileReader r(pathIn(dir, kRoutesFile), result.errors);
+    FileReader r(pathIn(dir, kRoutesFile), result.errors, tainted);
     usable = readRoutes(r, result.spec.routes) && usable;
   }
   {
-    FileReader r(pathIn(dir, kAreaCodesFile), result.errors);
+    FileReader r(pathIn(dir, kAreaCodesFile), result.errors, tainted);
     usable = readCodeMap(r, "area_codes", false, "area code", true, result.spec.area_codes,
                          [](core::AreaCodeSpec& item, std::string key, std::string division) {
                            item.area_code = std::move(key);
@@ -449,11 +469,11 @@ LoadResult load(const std::string& dir, bool& usable) {
              usable;
   }
   {
-    FileReader r(pathIn(dir, kRegionsFile), result.errors);
+    FileReader r(pathIn(dir, kRegionsFile), result.errors, tainted);
     usable = readRegions(r, result.spec.regions) && usable;
   }
   {
-    FileReader r(pathIn(dir, kCallerPrefixesFile), result.errors);
+    FileReader r(pathIn(dir, kCallerPrefixesFile), result.errors, tainted);
     usable =
         readCodeMap(r, "caller_prefixes", true, "caller prefix", false, result.spec.caller_prefixes,
                     [](core::CallerPrefixSpec& item, std::string key, std::string division) {
@@ -469,20 +489,29 @@ LoadResult load(const std::string& dir, bool& usable) {
 
 LoadResult loadTableDir(const std::string& dir) {
   bool usable = true;
-  return load(dir, usable);
+  Tainted tainted;
+  return load(dir, usable, tainted);
 }
 
 std::vector<core::TableError> validateTableDir(const std::string& dir) {
   bool usable = true;
-  LoadResult loaded = load(dir, usable);
+  Tainted tainted;
+  LoadResult loaded = load(dir, usable, tainted);
   std::vector<core::TableError> errors = std::move(loaded.errors);
   // Items with errors were dropped or partly read; the build still checks the rest so one
   // run reports everything, unless a whole file was unreadable (then every route would
   // merely repeat "unknown trunk").
   if (usable) {
     core::BuildResult built = core::buildTable(loaded.spec, 0);
-    for (core::TableError& e : built.errors) errors.push_back(std::move(e));
+    for (core::TableError& e : built.errors) {
+      if (tainted.count({e.loc.file, e.loc.line}) == 0) errors.push_back(std::move(e));
+    }
   }
+  // Editor order, as buildTable sorts its own: by file, then line.
+  std::stable_sort(errors.begin(), errors.end(),
+                   [](const core::TableError& a, const core::TableError& b) {
+                     return std::tie(a.loc.file, a.loc.line) < std::tie(b.loc.file, b.loc.line);
+                   });
   return errors;
 }
 

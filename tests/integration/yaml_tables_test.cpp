@@ -1,0 +1,327 @@
+// The routing-table loader on real files: the example set, every accepted form, and the
+// errors (each with file:line) for broken directories.
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "core/routing_table.hpp"
+#include "helpers.hpp"
+#include "tables/yaml_tables.hpp"
+
+namespace {
+
+using sb::test::exampleDir;
+using sb::test::fixtureDir;
+using sb::test::TempTableDir;
+
+std::string allErrors(const std::vector<sb::core::TableError>& errors) {
+  std::string out;
+  for (const auto& e : errors) out += sb::core::formatError(e) + "\n";
+  return out;
+}
+
+// file name (without directory), line, a part of the message
+using Expected = std::tuple<std::string, int, std::string>;
+
+void requireErrors(const std::string& dir, const std::vector<sb::core::TableError>& errors,
+                   const std::vector<Expected>& expected) {
+  INFO(allErrors(errors));
+  REQUIRE(errors.size() == expected.size());
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    const auto& [file, line, message] = expected[i];
+    CHECK(errors[i].loc.file == dir + "/" + file);
+    CHECK(errors[i].loc.line == line);
+    CHECK_THAT(errors[i].message, Catch::Contains(message));
+  }
+}
+
+const sb::core::TrunkSpec* findTrunk(const sb::core::TableSpec& spec, const std::string& name) {
+  for (const auto& t : spec.trunks) {
+    if (t.name == name) return &t;
+  }
+  return nullptr;
+}
+
+const sb::core::RouteSpec* findRoute(const sb::core::TableSpec& spec, const std::string& key) {
+  for (const auto& r : spec.routes) {
+    if (r.key == key) return &r;
+  }
+  return nullptr;
+}
+
+// A minimal valid set around one routes.yaml / trunks.yaml under test.
+void writeMinimal(const TempTableDir& dir) {
+  dir.write("trunks.yaml",
+            "trunks:\n"
+            "  - name: a\n"
+            "    region: \"320500\"\n"
+            "    display_name: A\n"
+            "    targets: [\"sip:127.0.0.1:5070\"]\n"
+            "    sources: [\"127.0.0.20\"]\n"
+            "    capacity: 10\n"
+            "    cps: 5\n"
+            "  - name: b\n"
+            "    region: 320000\n"
+            "    display_name: B\n"
+            "    targets: [\"sip:127.0.0.1:5071\"]\n"
+            "  - name: c\n"
+            "    region: \"320000\"\n"
+            "    display_name: C\n"
+            "    targets: [\"sip:127.0.0.1:5072\"]\n");
+  dir.write("routes.yaml",
+            "routes:\n"
+            "  \"320500\": [a, [b, {trunk: c, weight: 3}]]\n"
+            "  320000:\n"
+            "    - {trunk: b, weight: 2}\n"
+            "    - [c]\n"
+            "  default: [b]\n");
+  dir.write("area-codes.yaml", "area_codes:\n  0512: 320500\n  \"025\": \"320100\"\n");
+  dir.write("regions.yaml",
+            "regions:\n"
+            "  \"320000\": {name_zh: 江苏, name_en: Jiangsu}\n"
+            "  320500: {name_zh: 苏州}\n");
+}
+
+}  // namespace
+
+TEST_CASE("the example tables load and validate", "[tables]") {
+  const sb::tables::LoadResult loaded = sb::tables::loadTableDir(exampleDir());
+  INFO(allErrors(loaded.errors));
+  REQUIRE(loaded.errors.empty());
+  const sb::core::TableSpec& spec = loaded.spec;
+  CHECK(spec.trunks.size() == 8);
+  CHECK(spec.routes.size() == 8);
+  CHECK(spec.area_codes.size() == 6);
+  CHECK(spec.regions.size() == 56);
+  CHECK(spec.caller_prefixes.empty());
+
+  // Trunks in file order, each with its file:line.
+  CHECK(spec.trunks.front().name == "js-province");
+  CHECK(spec.trunks.back().name == "mohrss-national");
+  const sb::core::TrunkSpec* suzhou = findTrunk(spec, "js-suzhou");
+  REQUIRE(suzhou != nullptr);
+  CHECK(suzhou->region == "320500");
+  CHECK(suzhou->display_name == "苏州市12333");
+  CHECK(suzhou->targets == std::vector<std::string>{"sip:127.0.0.1:15101"});
+  CHECK(suzhou->sources == std::vector<std::string>{"127.0.0.11"});
+  CHECK(suzhou->capacity == 100);
+  CHECK(suzhou->cps == 20);
+  CHECK(suzhou->loc.file == exampleDir() + "/trunks.yaml");
+  CHECK(suzhou->loc.line == 24);
+
+  const sb::core::RouteSpec* route = findRoute(spec, "320500");
+  REQUIRE(route != nullptr);
+  REQUIRE(route->groups.size() == 2);
+  CHECK(route->groups[0].size() == 1);
+  CHECK(route->groups[0][0].trunk == "js-suzhou");
+  CHECK(route->groups[0][0].weight == 1);
+  CHECK(route->groups[1][0].trunk == "js-province");
+  CHECK(route->loc.file == exampleDir() + "/routes.yaml");
+  CHECK(findRoute(spec, "default") != nullptr);
+
+  bool found_area = false;
+  for (const auto& a : spec.area_codes) {
+    if (a.area_code == "0512") {
+      found_area = a.division == "320500";
+      CHECK(a.loc.file == exampleDir() + "/area-codes.yaml");
+    }
+  }
+  CHECK(found_area);
+
+  // The validation the CLI runs, and the table the gateway would build.
+  const auto errors = sb::tables::validateTableDir(exampleDir());
+  INFO(allErrors(errors));
+  CHECK(errors.empty());
+  const sb::core::BuildResult built = sb::core::buildTable(spec, 1);
+  REQUIRE(built.table != nullptr);
+  CHECK(built.table->trunks().size() == 8);
+  CHECK(built.table->routeCount() == 8);
+  CHECK(built.table->areaCode("0512") == sb::core::RegionCode{320500});
+}
+
+TEST_CASE("every accepted form of routes, codes and groups", "[tables]") {
+  TempTableDir dir;
+  writeMinimal(dir);
+  dir.write("caller-prefixes.yaml", "caller_prefixes:\n  \"1390512\": \"320500\"\n");
+  const sb::tables::LoadResult loaded = sb::tables::loadTableDir(dir.path());
+  INFO(allErrors(loaded.errors));
+  REQUIRE(loaded.errors.empty());
+  const auto& spec = loaded.spec;
+
+  // Unquoted codes whose digits survive are taken as written.
+  REQUIRE(findTrunk(spec, "b") != nullptr);
+  CHECK(findTrunk(spec, "b")->region == "320000");
+  CHECK(findTrunk(spec, "b")->sources.empty());  // optional
+  CHECK(findTrunk(spec, "b")->capacity == 0);    // optional: unlimited
+  REQUIRE(spec.area_codes.size() == 2);
+  CHECK(spec.area_codes[0].area_code == "0512");
+  CHECK(spec.area_codes[0].division == "320500");
+  CHECK(spec.area_codes[0].loc.line == 2);
+  CHECK(spec.regions[1].code == "320500");
+  CHECK(spec.regions[1].name_en.empty());
+
+  // "320500": [a, [b, {trunk: c, weight: 3}]]
+  const auto* r1 = findRoute(spec, "320500");
+  REQUIRE(r1 != nullptr);
+  REQUIRE(r1->groups.size() == 2);
+  REQUIRE(r1->groups[0].size() == 1);
+  CHECK(r1->groups[0][0].trunk == "a");
+  REQUIRE(r1->groups[1].size() == 2);
+  CHECK(r1->groups[1][0].trunk == "b");
+  CHECK(r1->groups[1][0].weight == 1);
+  CHECK(r1->groups[1][1].trunk == "c");
+  CHECK(r1->groups[1][1].weight == 3);
+  CHECK(r1->loc.line == 2);
+
+  // 320000: block list with a {trunk, weight} group of one and a list group.
+  const auto* r2 = findRoute(spec, "320000");
+  REQUIRE(r2 != nullptr);
+  REQUIRE(r2->groups.size() == 2);
+  CHECK(r2->groups[0][0].trunk == "b");
+  CHECK(r2->groups[0][0].weight == 2);
+  CHECK(r2->groups[0][0].loc.line == 4);
+  CHECK(r2->groups[1][0].trunk == "c");
+  CHECK(r2->groups[1][0].loc.line == 5);
+
+  REQUIRE(spec.caller_prefixes.size() == 1);
+  CHECK(spec.caller_prefixes[0].prefix == "1390512");
+  CHECK(spec.caller_prefixes[0].division == "320500");
+
+  const auto errors = sb::tables::validateTableDir(dir.path());
+  INFO(allErrors(errors));
+  CHECK(errors.empty());
+}
+
+TEST_CASE("loader errors name file and line", "[tables]") {
+  TempTableDir dir;
+  writeMinimal(dir);
+
+  SECTION("an unquoted area code that lost its leading zero") {
+    dir.write("area-codes.yaml", "area_codes:\n  \"0512\": \"320500\"\n  25: \"320100\"\n");
+    const auto errors = sb::tables::validateTableDir(dir.path());
+    requireErrors(dir.path(), errors, {{"area-codes.yaml", 3, "quote"}});
+    CHECK_THAT(errors[0].message, Catch::Contains("\"025\""));
+  }
+  SECTION("unknown keys, duplicates and wrong types in a trunk") {
+    dir.write("trunks.yaml",
+              "trunks:\n"
+              "  - name: a\n"
+              "    region: \"320500\"\n"
+              "    display_name: A\n"
+              "    targets: [\"sip:127.0.0.1:5070\"]\n"
+              "    capacity: -1\n"
+              "    name: again\n"
+              "  - name: b\n"
+              "    region: [320000]\n"
+              "    display_name: B\n"
+              "    targets: [\"sip:127.0.0.1:5071\", [x]]\n"
+              "    cps: 1.5\n"
+              "    colour: red\n"
+              "  - just-a-name\n"
+              "  - name: c\n"
+              "    region: \"320000\"\n"
+              "    display_name: C\n"
+              "    targets: [\"sip:127.0.0.1:5072\"]\n");
+    requireErrors(dir.path(), sb::tables::validateTableDir(dir.path()),
+                  {{"trunks.yaml", 6, "capacity must be a non-negative integer"},
+                   {"trunks.yaml", 7, "duplicate key 'name'"},
+                   {"trunks.yaml", 9, "region must be a string"},
+                   {"trunks.yaml", 11, "targets item must be a string"},
+                   {"trunks.yaml", 12, "cps must be a non-negative integer"},
+                   {"trunks.yaml", 13, "unknown key 'colour'"},
+                   {"trunks.yaml", 14, "trunk must be a map"}});
+  }
+  SECTION("a missing required key") {
+    dir.write("trunks.yaml",
+              "trunks:\n"
+              "  - name: a\n"
+              "    region: \"320500\"\n"
+              "    targets: [\"sip:127.0.0.1:5070\"]\n"
+              "  - name: b\n"
+              "    display_name: B\n"
+              "    region: \"320000\"\n"
+              "    targets: [\"sip:127.0.0.1:5071\"]\n"
+              "  - name: c\n"
+              "    display_name: C\n"
+              "    region: \"320000\"\n"
+              "    targets: [\"sip:127.0.0.1:5072\"]\n");
+    requireErrors(dir.path(), sb::tables::validateTableDir(dir.path()),
+                  {{"trunks.yaml", 2, "missing key 'display_name'"}});
+  }
+  SECTION("bad route shapes") {
+    dir.write("routes.yaml",
+              "routes:\n"
+              "  \"320500\": [a, [b, {trunk: c, weight: 0}]]\n"
+              "  \"320000\": []\n"
+              "  \"320100\": [b, []]\n"
+              "  default: [{trunk: b, wait: 2}]\n");
+    requireErrors(dir.path(), sb::tables::validateTableDir(dir.path()),
+                  {{"routes.yaml", 2, "must be at least 1"},
+                   {"routes.yaml", 3, "non-empty list of trunk groups"},
+                   {"routes.yaml", 4, "empty trunk group"},
+                   {"routes.yaml", 5, "unknown key 'wait'"}});
+  }
+  SECTION("the wrong top-level key, an empty file, two documents") {
+    dir.write("routes.yaml", "route:\n  default: [a]\n");
+    dir.write("regions.yaml", "# nothing yet\n");
+    dir.write("area-codes.yaml", "area_codes:\n  \"025\": \"320100\"\n---\narea_codes: {}\n");
+    requireErrors(dir.path(), sb::tables::validateTableDir(dir.path()),
+                  {{"area-codes.yaml", 4, "more than one YAML document"},
+                   {"regions.yaml", 1, "file is empty"},
+                   {"routes.yaml", 1, "unknown key 'route'"},
+                   {"routes.yaml", 1, "missing key 'routes'"}});
+  }
+  SECTION("a syntax error stops that file, not the others") {
+    dir.write("regions.yaml", "regions:\n  \"320000\": {name_zh: 江苏\n");
+    dir.write("routes.yaml", "routes:\n  default: [a]\n  colour: {x: 1}\n");
+    const auto errors = sb::tables::validateTableDir(dir.path());
+    INFO(allErrors(errors));
+    REQUIRE(errors.size() == 2);
+    CHECK(errors[0].loc.file == dir.file("regions.yaml"));
+    CHECK(errors[0].loc.line >= 2);
+    CHECK_THAT(errors[0].message, Catch::StartsWith("YAML syntax error"));
+    CHECK(errors[1].loc.file == dir.file("routes.yaml"));
+    CHECK(errors[1].loc.line == 3);
+  }
+  SECTION("an optional caller-prefixes file is still checked") {
+    dir.write("caller-prefixes.yaml", "caller_prefixes:\n  \"139051\": \"320500\"\n  x: [1]\n");
+    requireErrors(dir.path(), sb::tables::validateTableDir(dir.path()),
+                  {{"caller-prefixes.yaml", 3, "division must be a string"}});
+  }
+}
+
+TEST_CASE("broken fixture directories report every error with file:line", "[tables]") {
+  SECTION("syntax error") {
+    const std::string dir = fixtureDir("syntax-error");
+    requireErrors(dir, sb::tables::validateTableDir(dir),
+                  {{"trunks.yaml", 6, "YAML syntax error: end of sequence flow not found"}});
+  }
+  SECTION("bad items") {
+    const std::string dir = fixtureDir("bad-items");
+    requireErrors(dir, sb::tables::validateTableDir(dir),
+                  {{"area-codes.yaml", 2, "area code 512 has no leading 0"},
+                   {"regions.yaml", 3, "unknown key 'name_fr' in region 320500"},
+                   {"routes.yaml", 3, "weight of 'js-suzhou' must be at least 1"},
+                   {"routes.yaml", 4, "route 'default' must be a non-empty list"},
+                   {"trunks.yaml", 7, "unknown key 'capcity'"},
+                   {"trunks.yaml", 8, "trunk 'js-suzhou' cps must be a non-negative integer"},
+                   {"trunks.yaml", 12, "trunk 'js-province' targets must be a list"}});
+  }
+  SECTION("meaning (from the core's buildTable)") {
+    const std::string dir = fixtureDir("semantic");
+    requireErrors(dir, sb::tables::validateTableDir(dir),
+                  {{"routes.yaml", 4, "duplicate route key '320000'"},
+                   {"routes.yaml", 5, "'3205'"},
+                   {"routes.yaml", 6, "unknown trunk 'mohrss-national'"},
+                   {"trunks.yaml", 7, "already claimed by trunk 'js-suzhou'"},
+                   {"trunks.yaml", 12, "unreachable trunk 'js-spare'"}});
+  }
+  SECTION("missing file") {
+    const std::string dir = fixtureDir("missing-file");
+    const auto errors = sb::tables::validateTableDir(dir);
+    requireErrors(dir, errors, {{"regions.yaml", 0, "file not found"}});
+    CHECK(sb::core::formatError(errors[0]) == dir + "/regions.yaml: file not found");
+  }
+}
