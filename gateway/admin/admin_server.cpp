@@ -65,7 +65,8 @@ bool AdminServer::start(const std::string& host, int port, std::string& error) {
   evhttp_set_gencb(http_, &handle, &control_);
   evhttp_set_timeout(http_, 10);
   if (evhttp_bind_socket(http_, host.c_str(), static_cast<ev_uint16_t>(port)) != 0) {
-    error = "cannot listen on admin " + host + ":" + std::to_string(port) + ": " + std::strerror(errno);
+    error =
+        "cannot listen on admin " + host + ":" + std::to_string(port) + ": " + std::strerror(errno);
     evhttp_free(http_);
     http_ = nullptr;
     event_base_free(base_);

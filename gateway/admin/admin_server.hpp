@@ -14,8 +14,8 @@ struct evhttp;
 namespace sb::admin {
 
 struct Control {
-  std::function<bool()> ready;              // tables loaded and SIP listening
-  std::function<std::string()> status_json;  // a JSON object
+  std::function<bool()> ready;                // tables loaded and SIP listening
+  std::function<std::string()> status_json;   // a JSON object
   std::function<std::string()> metrics_text;  // Prometheus text exposition
 };
 

@@ -2,10 +2,10 @@
 // table watcher thread talks to Redis; the admin thread serves HTTP; prometheus-cpp's
 // exposer serves /metrics. Data crosses threads by swapping an immutable snapshot through
 // a mailbox that wakes the SIP loop (style: threads own things).
+#include <sofia-sip/sip_header.h>
 #include <sofia-sip/su.h>
 #include <sofia-sip/su_log.h>
 #include <sofia-sip/su_wait.h>
-#include <sofia-sip/sip_header.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -118,7 +118,8 @@ void drainTick(su_root_magic_t*, su_timer_t*, su_timer_arg_t*) {
   App& app = *g_app;
   app.in_progress = app.proxy->callsInProgress();
   if (app.proxy->callsInProgress() == 0 || std::chrono::steady_clock::now() >= app.drain_deadline) {
-    SB_LOG(log::Level::Info, log::Line("shutdown").kv("calls_in_progress", app.proxy->callsInProgress()));
+    SB_LOG(log::Level::Info,
+           log::Line("shutdown").kv("calls_in_progress", app.proxy->callsInProgress()));
     su_root_break(app.root);
   }
 }
@@ -146,7 +147,8 @@ int onWake(su_root_magic_t*, su_wait_t* w, su_wakeup_arg_t*) {
   }
   if (g_stop.load() && !app.draining.exchange(true)) {
     // Stop taking new calls, let those in progress finish up to a deadline.
-    SB_LOG(log::Level::Info, log::Line("draining").kv("calls_in_progress", app.proxy->callsInProgress()));
+    SB_LOG(log::Level::Info,
+           log::Line("draining").kv("calls_in_progress", app.proxy->callsInProgress()));
     app.proxy->stopAccepting();
     app.drain_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     app.drain_timer = su_timer_create(su_root_task(app.root), 100);
@@ -241,9 +243,10 @@ int main(int argc, char** argv) {
   std::unique_ptr<prometheus::Exposer> exposer;
   if (app.config.metrics.port != 0) {
     try {
-      std::string addr = app.config.metrics.host.find(':') != std::string::npos
-                             ? "[" + app.config.metrics.host + "]:" + std::to_string(app.config.metrics.port)
-                             : app.config.metrics.host + ":" + std::to_string(app.config.metrics.port);
+      std::string addr =
+          app.config.metrics.host.find(':') != std::string::npos
+              ? "[" + app.config.metrics.host + "]:" + std::to_string(app.config.metrics.port)
+              : app.config.metrics.host + ":" + std::to_string(app.config.metrics.port);
       exposer = std::make_unique<prometheus::Exposer>(addr, 2);
       exposer->RegisterCollectable(app.metrics.registry());
     } catch (const std::exception& e) {
@@ -293,9 +296,9 @@ int main(int argc, char** argv) {
     app.metrics.redisUp(up);
     SB_LOG(up ? log::Level::Info : log::Level::Warn, log::Line("redis").kv("up", up ? 1 : 0));
   };
-  app.watcher = std::make_unique<redis::TableWatcher>(raddr, callbacks,
-                                                      static_cast<int>(app.config.redis.poll_interval_ms),
-                                                      static_cast<int>(app.config.redis.reconnect_ms));
+  app.watcher = std::make_unique<redis::TableWatcher>(
+      raddr, callbacks, static_cast<int>(app.config.redis.poll_interval_ms),
+      static_cast<int>(app.config.redis.reconnect_ms));
   app.watcher->start();
 
   su_timer_t* status_timer = su_timer_create(su_root_task(app.root), 500);
@@ -303,13 +306,14 @@ int main(int argc, char** argv) {
 
   for (const auto& l : app.config.sip.listen) {
     SB_LOG(log::Level::Info, log::Line("listening")
-                                 .kv("sip", config::transportName(l.transport) + ":" + l.host + ":" +
-                                                std::to_string(l.port)));
+                                 .kv("sip", config::transportName(l.transport) + ":" + l.host +
+                                                ":" + std::to_string(l.port)));
   }
-  SB_LOG(log::Level::Info, log::Line("started")
-                               .kv("metrics", app.config.metrics.host + ":" + std::to_string(app.config.metrics.port))
-                               .kv("admin", app.config.admin.host + ":" + std::to_string(app.config.admin.port))
-                               .kv("redis", raddr.host + ":" + std::to_string(raddr.port)));
+  SB_LOG(log::Level::Info,
+         log::Line("started")
+             .kv("metrics", app.config.metrics.host + ":" + std::to_string(app.config.metrics.port))
+             .kv("admin", app.config.admin.host + ":" + std::to_string(app.config.admin.port))
+             .kv("redis", raddr.host + ":" + std::to_string(raddr.port)));
 
   su_root_run(app.root);
 

@@ -121,86 +121,146 @@ void parseInto(const YAML::Node& root, Reader& r, GatewayConfig& cfg) {
     r.error(root, "empty configuration");
     return;
   }
-  r.forEach(root, "gateway.yaml", {
-    {"sip", [&](const YAML::Node& n) {
-      SipConfig& s = cfg.sip;
-      r.forEach(n, "sip", {
-        {"listen", [&](const YAML::Node& l) {
-          if (!l.IsSequence() || l.size() == 0) {
-            r.error(l, "sip.listen must be a non-empty list like [\"udp:127.0.0.1:5060\"]");
-            return;
-          }
-          for (const auto& item : l) {
-            auto addr = item.IsScalar() ? parseListen(item.Scalar()) : std::nullopt;
-            if (!addr) {
-              r.error(item, "bad listen address (want udp:HOST:PORT or tcp:HOST:PORT)");
-              continue;
-            }
-            s.listen.push_back(*addr);
-          }
-        }},
-        {"server_name", [&](const YAML::Node& v) { r.readString(v, "sip.server_name", s.server_name); }},
-        {"max_in_progress", [&](const YAML::Node& v) { r.readUint(v, "sip.max_in_progress", s.max_in_progress, 1, 10000000); }},
-        {"retry_after_s", [&](const YAML::Node& v) { r.readUint(v, "sip.retry_after_s", s.retry_after_s, 1, 86400); }},
-        {"failover_timeout_ms", [&](const YAML::Node& v) { r.readUint(v, "sip.failover_timeout_ms", s.failover_timeout_ms, 50, 120000); }},
-        {"ring_timeout_s", [&](const YAML::Node& v) { r.readUint(v, "sip.ring_timeout_s", s.ring_timeout_s, 1, 3600); }},
-        {"max_call_duration_s", [&](const YAML::Node& v) { r.readUint(v, "sip.max_call_duration_s", s.max_call_duration_s, 1, 7 * 86400); }},
-        {"t1_ms", [&](const YAML::Node& v) { r.readUint(v, "sip.t1_ms", s.t1_ms, 10, 10000); }},
-        {"t2_ms", [&](const YAML::Node& v) { r.readUint(v, "sip.t2_ms", s.t2_ms, 10, 60000); }},
-        {"t4_ms", [&](const YAML::Node& v) { r.readUint(v, "sip.t4_ms", s.t4_ms, 10, 60000); }},
-        {"max_message_bytes", [&](const YAML::Node& v) { r.readUint(v, "sip.max_message_bytes", s.max_message_bytes, 1024, 1 << 20); }},
+  r.forEach(
+      root, "gateway.yaml",
+      {
+          {"sip",
+           [&](const YAML::Node& n) {
+             SipConfig& s = cfg.sip;
+             r.forEach(
+                 n, "sip",
+                 {
+                     {"listen",
+                      [&](const YAML::Node& l) {
+                        if (!l.IsSequence() || l.size() == 0) {
+                          r.error(
+                              l,
+                              "sip.listen must be a non-empty list like [\"udp:127.0.0.1:5060\"]");
+                          return;
+                        }
+                        for (const auto& item : l) {
+                          auto addr = item.IsScalar() ? parseListen(item.Scalar()) : std::nullopt;
+                          if (!addr) {
+                            r.error(item,
+                                    "bad listen address (want udp:HOST:PORT or tcp:HOST:PORT)");
+                            continue;
+                          }
+                          s.listen.push_back(*addr);
+                        }
+                      }},
+                     {"server_name",
+                      [&](const YAML::Node& v) {
+                        r.readString(v, "sip.server_name", s.server_name);
+                      }},
+                     {"max_in_progress",
+                      [&](const YAML::Node& v) {
+                        r.readUint(v, "sip.max_in_progress", s.max_in_progress, 1, 10000000);
+                      }},
+                     {"retry_after_s",
+                      [&](const YAML::Node& v) {
+                        r.readUint(v, "sip.retry_after_s", s.retry_after_s, 1, 86400);
+                      }},
+                     {"failover_timeout_ms",
+                      [&](const YAML::Node& v) {
+                        r.readUint(v, "sip.failover_timeout_ms", s.failover_timeout_ms, 50, 120000);
+                      }},
+                     {"ring_timeout_s",
+                      [&](const YAML::Node& v) {
+                        r.readUint(v, "sip.ring_timeout_s", s.ring_timeout_s, 1, 3600);
+                      }},
+                     {"max_call_duration_s",
+                      [&](const YAML::Node& v) {
+                        r.readUint(v, "sip.max_call_duration_s", s.max_call_duration_s, 1,
+                                   7 * 86400);
+                      }},
+                     {"t1_ms",
+                      [&](const YAML::Node& v) { r.readUint(v, "sip.t1_ms", s.t1_ms, 10, 10000); }},
+                     {"t2_ms",
+                      [&](const YAML::Node& v) { r.readUint(v, "sip.t2_ms", s.t2_ms, 10, 60000); }},
+                     {"t4_ms",
+                      [&](const YAML::Node& v) { r.readUint(v, "sip.t4_ms", s.t4_ms, 10, 60000); }},
+                     {"max_message_bytes",
+                      [&](const YAML::Node& v) {
+                        r.readUint(v, "sip.max_message_bytes", s.max_message_bytes, 1024, 1 << 20);
+                      }},
+                 });
+           }},
+          {"redis",
+           [&](const YAML::Node& n) {
+             RedisConfig& rc = cfg.redis;
+             r.forEach(
+                 n, "redis",
+                 {
+                     {"address",
+                      [&](const YAML::Node& v) {
+                        std::string text;
+                        r.readString(v, "redis.address", text);
+                        int port = 0;
+                        std::string host;
+                        if (!text.empty() && !splitHostPort(text, host, port)) {
+                          r.error(v, "redis.address must be HOST:PORT");
+                          return;
+                        }
+                        rc.host = host;
+                        rc.port = port;
+                      }},
+                     {"prefix",
+                      [&](const YAML::Node& v) { r.readString(v, "redis.prefix", rc.prefix); }},
+                     {"poll_interval_ms",
+                      [&](const YAML::Node& v) {
+                        r.readUint(v, "redis.poll_interval_ms", rc.poll_interval_ms, 100, 3600000);
+                      }},
+                     {"reconnect_ms",
+                      [&](const YAML::Node& v) {
+                        r.readUint(v, "redis.reconnect_ms", rc.reconnect_ms, 10, 600000);
+                      }},
+                 });
+           }},
+          {"metrics",
+           [&](const YAML::Node& n) {
+             r.forEach(n, "metrics",
+                       {
+                           {"listen",
+                            [&](const YAML::Node& v) {
+                              auto hp = v.IsScalar() ? parseHostPort(v.Scalar()) : std::nullopt;
+                              if (!hp) {
+                                r.error(v, "metrics.listen must be HOST:PORT");
+                                return;
+                              }
+                              cfg.metrics = *hp;
+                            }},
+                       });
+           }},
+          {"admin",
+           [&](const YAML::Node& n) {
+             r.forEach(n, "admin",
+                       {
+                           {"listen",
+                            [&](const YAML::Node& v) {
+                              auto hp = v.IsScalar() ? parseHostPort(v.Scalar()) : std::nullopt;
+                              if (!hp) {
+                                r.error(v, "admin.listen must be HOST:PORT");
+                                return;
+                              }
+                              cfg.admin = *hp;
+                            }},
+                       });
+           }},
+          {"log",
+           [&](const YAML::Node& n) {
+             r.forEach(n, "log",
+                       {
+                           {"level",
+                            [&](const YAML::Node& v) {
+                              r.readString(v, "log.level", cfg.log.level);
+                              if (cfg.log.level != "debug" && cfg.log.level != "info" &&
+                                  cfg.log.level != "warn" && cfg.log.level != "error") {
+                                r.error(v, "log.level must be one of debug, info, warn, error");
+                              }
+                            }},
+                       });
+           }},
       });
-    }},
-    {"redis", [&](const YAML::Node& n) {
-      RedisConfig& rc = cfg.redis;
-      r.forEach(n, "redis", {
-        {"address", [&](const YAML::Node& v) {
-          std::string text;
-          r.readString(v, "redis.address", text);
-          int port = 0;
-          std::string host;
-          if (!text.empty() && !splitHostPort(text, host, port)) {
-            r.error(v, "redis.address must be HOST:PORT");
-            return;
-          }
-          rc.host = host;
-          rc.port = port;
-        }},
-        {"prefix", [&](const YAML::Node& v) { r.readString(v, "redis.prefix", rc.prefix); }},
-        {"poll_interval_ms", [&](const YAML::Node& v) { r.readUint(v, "redis.poll_interval_ms", rc.poll_interval_ms, 100, 3600000); }},
-        {"reconnect_ms", [&](const YAML::Node& v) { r.readUint(v, "redis.reconnect_ms", rc.reconnect_ms, 10, 600000); }},
-      });
-    }},
-    {"metrics", [&](const YAML::Node& n) {
-      r.forEach(n, "metrics", {
-        {"listen", [&](const YAML::Node& v) {
-          auto hp = v.IsScalar() ? parseHostPort(v.Scalar()) : std::nullopt;
-          if (!hp) { r.error(v, "metrics.listen must be HOST:PORT"); return; }
-          cfg.metrics = *hp;
-        }},
-      });
-    }},
-    {"admin", [&](const YAML::Node& n) {
-      r.forEach(n, "admin", {
-        {"listen", [&](const YAML::Node& v) {
-          auto hp = v.IsScalar() ? parseHostPort(v.Scalar()) : std::nullopt;
-          if (!hp) { r.error(v, "admin.listen must be HOST:PORT"); return; }
-          cfg.admin = *hp;
-        }},
-      });
-    }},
-    {"log", [&](const YAML::Node& n) {
-      r.forEach(n, "log", {
-        {"level", [&](const YAML::Node& v) {
-          r.readString(v, "log.level", cfg.log.level);
-          if (cfg.log.level != "debug" && cfg.log.level != "info" && cfg.log.level != "warn" &&
-              cfg.log.level != "error") {
-            r.error(v, "log.level must be one of debug, info, warn, error");
-          }
-        }},
-      });
-    }},
-  });
   if (cfg.sip.listen.empty() && r.ok()) r.error(root, "sip.listen is required");
   if (cfg.sip.t2_ms < cfg.sip.t1_ms) r.error(root, "sip.t2_ms must not be below sip.t1_ms");
 }

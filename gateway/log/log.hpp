@@ -57,7 +57,7 @@ std::string maskNumber(std::string_view number);
 
 }  // namespace sb::log
 
-#define SB_LOG(level, line)                                           \
-  do {                                                                \
+#define SB_LOG(level, line)                                               \
+  do {                                                                    \
     if (::sb::log::enabled(level)) ::sb::log::write(level, (line).str()); \
   } while (0)

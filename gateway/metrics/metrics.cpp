@@ -12,12 +12,12 @@
 namespace sb::metrics {
 namespace {
 
-constexpr std::array<std::string_view, static_cast<std::size_t>(TrunkResult::kCount)>
-    kResultNames = {"answered", "busy", "failed", "cancelled", "timeout"};
+constexpr std::array<std::string_view, static_cast<std::size_t>(TrunkResult::kCount)> kResultNames =
+    {"answered", "busy", "failed", "cancelled", "timeout"};
 
-constexpr std::array<std::string_view, static_cast<std::size_t>(SipMethod::kCount)>
-    kMethodNames = {"INVITE", "ACK",    "BYE",    "CANCEL", "OPTIONS", "UPDATE",
-                    "INFO",   "REFER",  "NOTIFY", "PRACK",  "OTHER"};
+constexpr std::array<std::string_view, static_cast<std::size_t>(SipMethod::kCount)> kMethodNames = {
+    "INVITE", "ACK",   "BYE",    "CANCEL", "OPTIONS", "UPDATE",
+    "INFO",   "REFER", "NOTIFY", "PRACK",  "OTHER"};
 
 // SPEC §7 / context.md: the ministry scores answers within 20 s (and 30 s), so 20 and 30
 // are bucket edges.
@@ -37,9 +37,9 @@ std::string regionText(core::RegionCode code) {
 }  // namespace
 
 std::string_view rejectName(Reject reason) {
-  static constexpr std::array<std::string_view, static_cast<std::size_t>(Reject::kCount)> names =
-      {"acl",          "rate_limit",  "malformed", "no_route", "loop",
-       "capacity",     "max_forwards", "unsupported", "shutdown"};
+  static constexpr std::array<std::string_view, static_cast<std::size_t>(Reject::kCount)> names = {
+      "acl",      "rate_limit",   "malformed",   "no_route", "loop",
+      "capacity", "max_forwards", "unsupported", "shutdown"};
   return names[static_cast<std::size_t>(reason)];
 }
 
@@ -152,7 +152,8 @@ TrunkHandles* Metrics::trunk(const core::Trunk& trunk) {
   if (it != trunks_.end()) return it->second.get();
   auto h = std::make_unique<TrunkHandles>();
   for (std::size_t i = 0; i < h->calls.size(); ++i) {
-    h->calls[i] = &trunk_calls_->Add({{"trunk", trunk.name}, {"result", std::string(kResultNames[i])}});
+    h->calls[i] =
+        &trunk_calls_->Add({{"trunk", trunk.name}, {"result", std::string(kResultNames[i])}});
   }
   h->active = &trunk_active_->Add({{"trunk", trunk.name}});
   h->answer_delay = &trunk_answer_delay_->Add({{"trunk", trunk.name}}, answerBuckets());
@@ -172,9 +173,12 @@ TrunkHandles* Metrics::trunk(const core::Trunk& trunk) {
 void Metrics::reject(Reject reason) { rejections_[static_cast<std::size_t>(reason)]->Increment(); }
 void Metrics::lookup(core::Level level) { lookups_[static_cast<std::size_t>(level)]->Increment(); }
 void Metrics::lookupMiss() { lookups_[core::kLevelCount]->Increment(); }
-void Metrics::request(SipMethod method) { requests_[static_cast<std::size_t>(method)]->Increment(); }
+void Metrics::request(SipMethod method) {
+  requests_[static_cast<std::size_t>(method)]->Increment();
+}
 void Metrics::response(int status) {
-  if (status >= 100 && status < 700) responses_[static_cast<std::size_t>(status / 100 - 1)]->Increment();
+  if (status >= 100 && status < 700)
+    responses_[static_cast<std::size_t>(status / 100 - 1)]->Increment();
 }
 void Metrics::callsInProgress(double value) { in_progress_->Set(value); }
 void Metrics::activeCalls(double value) { active_->Set(value); }

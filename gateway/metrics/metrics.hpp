@@ -42,13 +42,24 @@ enum class Reject : std::uint8_t {
 };
 
 enum class SipMethod : std::uint8_t {
-  Invite, Ack, Bye, Cancel, Options, Update, Info, Refer, Notify, Prack, Other, kCount
+  Invite,
+  Ack,
+  Bye,
+  Cancel,
+  Options,
+  Update,
+  Info,
+  Refer,
+  Notify,
+  Prack,
+  Other,
+  kCount
 };
 
 struct TrunkHandles {
   std::array<prometheus::Counter*, static_cast<std::size_t>(TrunkResult::kCount)> calls{};
   prometheus::Gauge* active = nullptr;
-  prometheus::Histogram* answer_delay = nullptr;    // INVITE received -> 2xx relayed
+  prometheus::Histogram* answer_delay = nullptr;     // INVITE received -> 2xx relayed
   prometheus::Histogram* post_dial_delay = nullptr;  // INVITE received -> first 18x
   prometheus::Histogram* duration = nullptr;         // answer -> end of call
 };

@@ -101,11 +101,13 @@ void CallCallbacks::ring(su_root_magic_t*, su_timer_t*, su_timer_arg_t* arg) {
 void Proxy::newCall(msg_t* msg, sip_t* sip) {
   // Stage: limits. Overload (notes/sofia-sip.md: nta has none on this path) and shutdown.
   if (!accepting_) {
-    rejectStateless(msg, 503, "Service Unavailable", "gateway shutting down", metrics::Reject::Shutdown);
+    rejectStateless(msg, 503, "Service Unavailable", "gateway shutting down",
+                    metrics::Reject::Shutdown);
     return;
   }
   if (in_progress_ >= config_.max_in_progress) {
-    rejectStateless(msg, 503, "Service Unavailable", "gateway overloaded", metrics::Reject::Capacity);
+    rejectStateless(msg, 503, "Service Unavailable", "gateway overloaded",
+                    metrics::Reject::Capacity);
     return;
   }
   // Stage: loop.
@@ -169,9 +171,10 @@ void Proxy::newCall(msg_t* msg, sip_t* sip) {
   }
   if (!found.route) {
     metrics_.lookupMiss();
-    rejectStateless(msg, 404, "Not Found",
-                    region == core::kNoRegion ? "no caller region and no default route" : "no route",
-                    metrics::Reject::NoRoute);
+    rejectStateless(
+        msg, 404, "Not Found",
+        region == core::kNoRegion ? "no caller region and no default route" : "no route",
+        metrics::Reject::NoRoute);
     return;
   }
   metrics_.lookup(found.level);
@@ -200,7 +203,7 @@ void Proxy::newCall(msg_t* msg, sip_t* sip) {
   call->loop_hash = hash;
   call->serial = ++serial_;
   call->tcp_in = sip->sip_via && sip->sip_via->v_protocol &&
-                strcasecmp(sip->sip_via->v_protocol, "SIP/2.0/TCP") == 0;
+                 strcasecmp(sip->sip_via->v_protocol, "SIP/2.0/TCP") == 0;
   nta_incoming_bind(irq, &CallCallbacks::ackCancel, reinterpret_cast<nta_incoming_magic_t*>(call));
   // RFC 3261 §16.2: a stateful proxy answers 100 for an INVITE.
   nta_incoming_treply(irq, SIP_100_TRYING, SIPTAG_SERVER_STR(server_.c_str()), TAG_END());
@@ -254,11 +257,13 @@ bool Proxy::forwardToTrunk(Call& call, core::TrunkIndex trunk) {
   url->url_scheme = target.secure ? "sips" : "sip";
   url->url_user = su_strdup(home, target.user.empty() ? call.user.c_str() : target.user.c_str());
   url->url_password = nullptr;
-  std::string host = target.host.find(':') != std::string::npos ? "[" + target.host + "]" : target.host;
+  std::string host =
+      target.host.find(':') != std::string::npos ? "[" + target.host + "]" : target.host;
   url->url_host = su_strdup(home, host.c_str());
   url->url_port = target.port.empty() ? nullptr : su_strdup(home, target.port.c_str());
-  url->url_params =
-      target.transport.empty() ? nullptr : su_sprintf(home, "transport=%s", target.transport.c_str());
+  url->url_params = target.transport.empty()
+                        ? nullptr
+                        : su_sprintf(home, "transport=%s", target.transport.c_str());
   url->url_headers = nullptr;
   msg_fragment_clear(sip->sip_request->rq_common);
 
@@ -293,11 +298,13 @@ bool Proxy::forwardToTrunk(Call& call, core::TrunkIndex trunk) {
 
   // RFC 3261 §16.6 item 4: Record-Route, doubled when the call changes transport.
   bool tcp_out = target.transport == "tcp";
-  msg_header_insert(fwd, reinterpret_cast<msg_pub_t*>(sip),
-                    reinterpret_cast<msg_header_t*>(sip_record_route_make(home, recordRouteFor(call.tcp_in))));
+  msg_header_insert(
+      fwd, reinterpret_cast<msg_pub_t*>(sip),
+      reinterpret_cast<msg_header_t*>(sip_record_route_make(home, recordRouteFor(call.tcp_in))));
   if (tcp_out != call.tcp_in) {
-    msg_header_insert(fwd, reinterpret_cast<msg_pub_t*>(sip),
-                      reinterpret_cast<msg_header_t*>(sip_record_route_make(home, recordRouteFor(tcp_out))));
+    msg_header_insert(
+        fwd, reinterpret_cast<msg_pub_t*>(sip),
+        reinterpret_cast<msg_header_t*>(sip_record_route_make(home, recordRouteFor(tcp_out))));
   }
 
   char branch[64];
@@ -307,10 +314,9 @@ bool Proxy::forwardToTrunk(Call& call, core::TrunkIndex trunk) {
 
   call.in_create = true;
   call.deferred_status = 0;
-  nta_outgoing_t* orq = nta_outgoing_mcreate(agent_, &CallCallbacks::response,
-                                             reinterpret_cast<nta_outgoing_magic_t*>(&call),
-                                             nullptr, fwd, NTATAG_BRANCH_KEY(branch),
-                                             NTATAG_PASS_100(1), TAG_END());
+  nta_outgoing_t* orq = nta_outgoing_mcreate(
+      agent_, &CallCallbacks::response, reinterpret_cast<nta_outgoing_magic_t*>(&call), nullptr,
+      fwd, NTATAG_BRANCH_KEY(branch), NTATAG_PASS_100(1), TAG_END());
   call.in_create = false;
   call.has_current = true;
   call.current = trunk;
@@ -319,7 +325,8 @@ bool Proxy::forwardToTrunk(Call& call, core::TrunkIndex trunk) {
   if (!orq) {
     msg_destroy(fwd);
     metrics_.badTrunkTarget();
-    SB_LOG(log::Level::Warn, log::Line("forward_failed").kv("call_id", call.call_id).kv("trunk", t.name));
+    SB_LOG(log::Level::Warn,
+           log::Line("forward_failed").kv("call_id", call.call_id).kv("trunk", t.name));
     if (call.deferred_response) msg_destroy(call.deferred_response);
     call.deferred_response = nullptr;
     endAttempt(call, metrics::TrunkResult::Failed);
@@ -359,7 +366,8 @@ void Proxy::onCallResponse(Call& call, int status, msg_t* response, bool local) 
     call.provisional = true;
     if (call.failover_timer) su_timer_reset(call.failover_timer);
     if (!call.ring_timer) call.ring_timer = su_timer_create(su_root_task(root_), 0);
-    su_timer_set_interval(call.ring_timer, &CallCallbacks::ring, reinterpret_cast<su_timer_arg_t*>(&call),
+    su_timer_set_interval(call.ring_timer, &CallCallbacks::ring,
+                          reinterpret_cast<su_timer_arg_t*>(&call),
                           static_cast<su_duration_t>(config_.ring_timeout_s) * 1000);
     if (status == 100 || !response) {
       if (response) msg_destroy(response);
@@ -420,7 +428,8 @@ void Proxy::onCallResponse(Call& call, int status, msg_t* response, bool local) 
       return;
     case core::AttemptOutcome::TryNext:
       // SPEC §4: 408 and any 5xx move the call to the next trunk.
-      endAttempt(call, status == 408 ? metrics::TrunkResult::Timeout : metrics::TrunkResult::Failed);
+      endAttempt(call,
+                 status == 408 ? metrics::TrunkResult::Timeout : metrics::TrunkResult::Failed);
       if (call.orq) {
         nta_outgoing_destroy(call.orq);
         call.orq = nullptr;
@@ -431,7 +440,8 @@ void Proxy::onCallResponse(Call& call, int status, msg_t* response, bool local) 
         response = nullptr;
       }
       call.attempt_responses.push_back(response);
-      SB_LOG(log::Level::Debug, log::Line("failover").kv("call_id", call.call_id).kv("status", status));
+      SB_LOG(log::Level::Debug,
+             log::Line("failover").kv("call_id", call.call_id).kv("status", status));
       tryNextTrunk(call);
       return;
   }

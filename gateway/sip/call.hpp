@@ -34,16 +34,16 @@ struct Proxy::Call {
   bool provisional = false;  // any 1xx from the current trunk
   bool ringing = false;      // first 18x seen (post-dial delay observed)
   bool cancelled = false;
-  bool in_create = false;     // inside nta_outgoing_mcreate: responses are deferred
+  bool in_create = false;  // inside nta_outgoing_mcreate: responses are deferred
   int deferred_status = 0;
   msg_t* deferred_response = nullptr;
   bool deferred_local = false;
 
   std::chrono::steady_clock::time_point invite_at;
-  std::string user;      // dialled user part
+  std::string user;  // dialled user part
   std::string call_id;
-  std::string origin;    // origin trunk name or "-"
-  std::string region;    // routing key, 6 digits
+  std::string origin;  // origin trunk name or "-"
+  std::string region;  // routing key, 6 digits
   core::Level level = core::Level::Default;
   std::uint64_t loop_hash = 0;
   std::uint64_t serial = 0;

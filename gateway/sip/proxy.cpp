@@ -57,8 +57,8 @@ int CallbackAccess::relayResponse(nta_outgoing_magic_t* magic, nta_outgoing_t* o
     // nta's own 408/503 for a dead next hop: answer upstream with the same status.
     if (response) msg_destroy(response);
     relay->proxy->metrics_.response(status);
-    nta_incoming_treply(relay->irq, status, nullptr, SIPTAG_SERVER_STR(relay->proxy->server_.c_str()),
-                        TAG_END());
+    nta_incoming_treply(relay->irq, status, nullptr,
+                        SIPTAG_SERVER_STR(relay->proxy->server_.c_str()), TAG_END());
   }
   if (status >= 200) {
     if (relay->is_bye) relay->proxy->callEnded(relay->call_id);
@@ -87,15 +87,14 @@ Proxy::~Proxy() { shutdown(); }
 
 bool Proxy::start(su_root_t* root, std::string& error) {
   root_ = root;
-  agent_ = nta_agent_create(root, reinterpret_cast<url_string_t*>(-1), &CallbackAccess::message,
-                            reinterpret_cast<nta_agent_magic_t*>(this),
-                            // notes/sofia-sip.md: proxy behaviour, not a UA.
-                            NTATAG_UA(0), NTATAG_CANCEL_487(0), NTATAG_MERGE_482(0),
-                            NTATAG_SERVER_RPORT(1), NTATAG_CLIENT_RPORT(1), NTATAG_USE_NAPTR(0),
-                            NTATAG_USE_SRV(0), NTATAG_UDP_MTU(65535), NTATAG_PASS_100(1),
-                            NTATAG_MAXSIZE(config_.max_message_bytes),
-                            NTATAG_SIP_T1(config_.t1_ms), NTATAG_SIP_T2(config_.t2_ms),
-                            NTATAG_SIP_T4(config_.t4_ms), NTATAG_STATELESS(0), TAG_END());
+  agent_ = nta_agent_create(
+      root, reinterpret_cast<url_string_t*>(-1), &CallbackAccess::message,
+      reinterpret_cast<nta_agent_magic_t*>(this),
+      // notes/sofia-sip.md: proxy behaviour, not a UA.
+      NTATAG_UA(0), NTATAG_CANCEL_487(0), NTATAG_MERGE_482(0), NTATAG_SERVER_RPORT(1),
+      NTATAG_CLIENT_RPORT(1), NTATAG_USE_NAPTR(0), NTATAG_USE_SRV(0), NTATAG_UDP_MTU(65535),
+      NTATAG_PASS_100(1), NTATAG_MAXSIZE(config_.max_message_bytes), NTATAG_SIP_T1(config_.t1_ms),
+      NTATAG_SIP_T2(config_.t2_ms), NTATAG_SIP_T4(config_.t4_ms), NTATAG_STATELESS(0), TAG_END());
   if (!agent_) {
     error = "cannot create SIP agent";
     return false;
@@ -124,7 +123,8 @@ bool Proxy::start(su_root_t* root, std::string& error) {
   if (rr_udp_.empty()) rr_udp_ = rr_tcp_;
   if (rr_tcp_.empty()) rr_tcp_ = rr_udp_;
   sweep_timer_ = su_timer_create(su_root_task(root), 1000);
-  su_timer_set_for_ever(sweep_timer_, &CallbackAccess::sweep, reinterpret_cast<su_timer_arg_t*>(this));
+  su_timer_set_for_ever(sweep_timer_, &CallbackAccess::sweep,
+                        reinterpret_cast<su_timer_arg_t*>(this));
   return true;
 }
 
@@ -143,7 +143,9 @@ void Proxy::setSnapshot(std::shared_ptr<const RoutingSnapshot> snapshot) {
   snapshot_ = std::move(snapshot);
 }
 
-const char* Proxy::recordRouteFor(bool tcp) const { return tcp ? rr_tcp_.c_str() : rr_udp_.c_str(); }
+const char* Proxy::recordRouteFor(bool tcp) const {
+  return tcp ? rr_tcp_.c_str() : rr_udp_.c_str();
+}
 
 bool Proxy::isOwnUri(const void* p) const {
   auto* url = static_cast<const url_t*>(p);
@@ -272,7 +274,8 @@ void Proxy::onRequest(msg_t* msg, sip_t* sip) {
   if (method == sip_method_cancel) {
     // nta matched no INVITE transaction for it.
     metrics_.response(481);
-    nta_msg_treply(agent_, msg, SIP_481_NO_TRANSACTION, SIPTAG_SERVER_STR(server_.c_str()), TAG_END());
+    nta_msg_treply(agent_, msg, SIP_481_NO_TRANSACTION, SIPTAG_SERVER_STR(server_.c_str()),
+                   TAG_END());
     return;
   }
   url_t const* ruri = sip->sip_request->rq_url;
@@ -289,7 +292,8 @@ void Proxy::onRequest(msg_t* msg, sip_t* sip) {
   // RFC 3261 §16.3 item 3: Max-Forwards. OPTIONS with 0 may be answered by us.
   if (sip->sip_max_forwards && sip->sip_max_forwards->mf_count == 0 &&
       method != sip_method_options) {
-    rejectStateless(msg, 483, "Too Many Hops", "Max-Forwards exhausted", metrics::Reject::TooManyHops);
+    rejectStateless(msg, 483, "Too Many Hops", "Max-Forwards exhausted",
+                    metrics::Reject::TooManyHops);
     return;
   }
   // SPEC §9: an unsupported Proxy-Require gets 420 naming it.
@@ -314,17 +318,18 @@ void Proxy::onRequest(msg_t* msg, sip_t* sip) {
     case sip_method_options:
       // Addressed to the gateway (no Route onward): it is alive. RFC 3261 §11.
       metrics_.response(200);
-      nta_msg_treply(agent_, msg, SIP_200_OK,
-                     SIPTAG_ALLOW_STR("INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO, REFER, NOTIFY, PRACK"),
-                     SIPTAG_ACCEPT_STR("application/sdp"), SIPTAG_SERVER_STR(server_.c_str()),
-                     TAG_END());
+      nta_msg_treply(
+          agent_, msg, SIP_200_OK,
+          SIPTAG_ALLOW_STR("INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO, REFER, NOTIFY, PRACK"),
+          SIPTAG_ACCEPT_STR("application/sdp"), SIPTAG_SERVER_STR(server_.c_str()), TAG_END());
       return;
     default:
       metrics_.reject(metrics::Reject::Unsupported);
       metrics_.response(405);
-      nta_msg_treply(agent_, msg, SIP_405_METHOD_NOT_ALLOWED,
-                     SIPTAG_ALLOW_STR("INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO, REFER, NOTIFY, PRACK"),
-                     SIPTAG_SERVER_STR(server_.c_str()), TAG_END());
+      nta_msg_treply(
+          agent_, msg, SIP_405_METHOD_NOT_ALLOWED,
+          SIPTAG_ALLOW_STR("INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO, REFER, NOTIFY, PRACK"),
+          SIPTAG_SERVER_STR(server_.c_str()), TAG_END());
       return;
   }
 }
@@ -391,7 +396,8 @@ void Proxy::forwardStateful(msg_t* msg, sip_t* sip) {
   }
   if (fsip->sip_request->rq_method == sip_method_invite) {
     nta_incoming_treply(irq, SIP_100_TRYING, TAG_END());
-    nta_incoming_bind(irq, &CallbackAccess::relayCancel, reinterpret_cast<nta_incoming_magic_t*>(relay));
+    nta_incoming_bind(irq, &CallbackAccess::relayCancel,
+                      reinterpret_cast<nta_incoming_magic_t*>(relay));
   }
   relay->orq = nta_outgoing_mcreate(agent_, &CallbackAccess::relayResponse,
                                     reinterpret_cast<nta_outgoing_magic_t*>(relay), nullptr, fwd,

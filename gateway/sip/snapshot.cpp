@@ -45,7 +45,8 @@ TrunkTarget parseTarget(const std::string& uri) {
   auto tp = params.find(";transport=");
   if (tp != std::string::npos) {
     auto end = params.find(';', tp + 1);
-    t.transport = params.substr(tp + 11, end == std::string::npos ? std::string::npos : end - tp - 11);
+    t.transport =
+        params.substr(tp + 11, end == std::string::npos ? std::string::npos : end - tp - 11);
     for (auto& c : t.transport) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (t.transport != "udp" && t.transport != "tcp" && t.transport != "tls") return t;
   }
@@ -59,7 +60,8 @@ std::shared_ptr<const RoutingSnapshot> makeSnapshot(std::shared_ptr<const core::
   snap->loaded_unix = now_unix;
   for (const auto& trunk : table->trunks()) {
     snap->trunk_metrics.push_back(metrics.trunk(trunk));
-    snap->targets.push_back(trunk.targets.empty() ? TrunkTarget{} : parseTarget(trunk.targets.front()));
+    snap->targets.push_back(trunk.targets.empty() ? TrunkTarget{}
+                                                  : parseTarget(trunk.targets.front()));
   }
   snap->table = std::move(table);
   return snap;
