@@ -46,9 +46,11 @@ constexpr std::uint8_t kHasCity = 2;  // (province entries) some city of it is l
 
 std::string quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
 
+// Where an earlier item was, for "duplicate ... (first defined at ...)".
 std::string where(const SourceLoc& loc) {
-  if (loc.file.empty()) return "line " + std::to_string(loc.line);
-  return loc.line > 0 ? loc.file + ":" + std::to_string(loc.line) : loc.file;
+  const std::string line = loc.line > 0 ? std::to_string(loc.line) : std::string();
+  if (loc.file.empty()) return line.empty() ? "an earlier entry" : "line " + line;
+  return line.empty() ? loc.file : loc.file + ":" + line;
 }
 
 }  // namespace
