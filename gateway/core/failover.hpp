@@ -2,6 +2,7 @@
 // gets when every trunk has been tried. SPEC §4, RFC 3261 §16.7. Pure.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <span>
 
@@ -13,7 +14,6 @@ enum class AttemptOutcome : std::uint8_t {
   TryNext,   // 408, any 5xx, or the failover timer (no provisional in time): next trunk
 };
 
-// `local` is true for responses nta generated itself (timeout 408, transport 503).
 AttemptOutcome classifyFinal(int status);
 
 struct AttemptResult {
@@ -22,10 +22,10 @@ struct AttemptResult {
 };
 
 struct Exhausted {
-  int status = 503;         // what the caller gets
-  bool use_trunk_response = false;// true: relay the stored response of `index`; false: generate
-  std::size_t index = 0;    // which attempt's response to relay
-  bool retry_after = true;  // add Retry-After (everything was down or full)
+  int status = 503;                 // what the caller gets
+  bool use_trunk_response = false;  // true: relay the stored response of `index`; false: generate
+  std::size_t index = 0;            // which attempt's response to relay
+  bool retry_after = true;          // add Retry-After (everything was down or full)
 };
 
 // Every candidate tried and each one said TryNext (or none could be tried).

@@ -1,6 +1,7 @@
 // Division codes (GB/T 2260) and lookup levels: the vocabulary of routing. Pure, std only.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string_view>

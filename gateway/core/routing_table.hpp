@@ -102,7 +102,7 @@ BuildResult buildTable(const TableSpec& spec, std::uint64_t version);
 std::vector<TrunkIndex> candidateOrder(const Route& route, std::uint64_t random);
 
 // Strips "+86", "0086", "86" before an 11-digit mobile, and leaves a national number:
-// "+8613905121234" -> "13905121234", "0086512..." -> "0512...", "+86 10 ..." -> "010...".
+// "+8613905121234" -> "13905121234", "0086512..." -> "0512...", "+861068001234" -> "01068001234".
 // Returns "" for withheld/anonymous/garbage input.
 std::string normaliseCallerNumber(std::string_view raw);
 
