@@ -445,8 +445,9 @@ class Gateway:
     def pid(self):
         return self.proc.pid if self.proc else None
 
-    def stop(self, timeout=10.0):
-        """SIGTERM; returns the exit code (0 expected)."""
+    def stop(self, timeout=20.0):
+        """SIGTERM; returns the exit code (0 expected). The daemon drains calls in
+        progress for up to 10 s before it exits."""
         if self.proc is None:
             return self.exit_code
         self.exit_code = _stop(self.proc, signal.SIGTERM, timeout)
@@ -466,10 +467,14 @@ def render_scenario(name, params, workdir, tag=None):
     src = name if os.path.isabs(name) else os.path.join(SCENARIOS, name)
     with open(src, encoding="utf-8") as f:
         text = f.read()
-    missing = sorted({m for m in _PLACEHOLDER.findall(text) if m not in params})
+    # Placeholders inside XML comments are documentation: left alone.
+    parts = re.split(r"(<!--.*?-->)", text, flags=re.S)
+    code = parts[0::2]
+    missing = sorted({m for part in code for m in _PLACEHOLDER.findall(part) if m not in params})
     if missing:
         raise HarnessError("scenario %s needs parameters %s" % (name, ", ".join(missing)))
-    text = _PLACEHOLDER.sub(lambda m: str(params[m.group(1)]), text)
+    parts[0::2] = [_PLACEHOLDER.sub(lambda m: str(params[m.group(1)]), part) for part in code]
+    text = "".join(parts)
     base = os.path.splitext(os.path.basename(src))[0]
     out = os.path.join(workdir, "%s%s.xml" % (base, "-" + tag if tag else ""))
     with open(out, "w", encoding="utf-8") as f:
