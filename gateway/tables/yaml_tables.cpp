@@ -356,7 +356,8 @@ bool readRoutes(FileReader& r, std::vector<core::RouteSpec>& out) {
     route.loc = r.loc(it->first);
     if (!r.code(it->first, "route key", false, route.key)) continue;
     const std::string what = "route '" + route.key + "'";
-    const YAML::Node& groups = it->second;
+    // A copy: yaml-cpp's iterator hands out a temporary proxy, a reference would dangle.
+    const YAML::Node groups = it->second;
     if (!groups.IsSequence() || groups.size() == 0) {
       r.error(groups.IsNull() ? it->first : groups,
               what + " must be a non-empty list of trunk groups, found " + describe(groups));
