@@ -104,16 +104,31 @@ struct TableWatcher::Impl {
 
   // Reads `current`; loads and builds it when it is a publication not seen before.
   void check(RedisConn& conn) {
-    const std::optional<std::string> current =
-        detail::asOptionalString(*conn.command({"GET", keys.current()}));
+    std::optional<std::string> current;
+    try {
+      current = detail::asOptionalString(*conn.command({"GET", keys.current()}));
+    } catch (const detail::RedisReplyError& e) {
+      if (!e.wrongType()) throw;
+      const Publication bad{0, "(not a string)"};
+      if (bad != failed) {
+        reportBad(bad, {core::TableError{core::SourceLoc{"redis:" + keys.current(), 0},
+                                         "not a string holding a version number"}});
+      }
+      return;
+    }
     if (!current) return;  // nothing published (or Redis lost its data): keep what we have
     Publication seen;
     if (const auto version = detail::parseVersion(*current)) {
       seen.version = *version;
-      seen.id =
-          detail::asOptionalString(
-              *conn.command({"HGET", keys.version(*version, detail::kMetaPart), "publication"}))
-              .value_or("");
+      try {
+        seen.id =
+            detail::asOptionalString(
+                *conn.command({"HGET", keys.version(*version, detail::kMetaPart), "publication"}))
+                .value_or("");
+      } catch (const detail::RedisReplyError& e) {
+        // A meta key of the wrong type is bad data, reported by the fetch below.
+        if (!e.wrongType()) throw;
+      }
     } else {
       seen.id = *current;  // garbage in `current`: reported once, as version 0
     }
@@ -201,7 +216,11 @@ void TableWatcher::stop() {
     impl_->stop_requested = true;
   }
   impl_->wake.notify_all();
-  if (impl_->thread.joinable()) impl_->thread.join();
+  // From a callback (the watcher's own thread) the loop ends when the callback returns;
+  // joining here would deadlock.
+  if (impl_->thread.joinable() && impl_->thread.get_id() != std::this_thread::get_id()) {
+    impl_->thread.join();
+  }
 }
 
 void TableWatcher::reloadNow() {

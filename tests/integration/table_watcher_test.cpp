@@ -226,6 +226,14 @@ TEST_CASE("a bad version is reported once and the last good table stays", "[watc
     }
     CHECK(names_trunk);
   }
+  SECTION("a current of the wrong type") {
+    server.command({"DEL", "sb:tables:current"});
+    server.command({"HSET", "sb:tables:current", "version", "1"});
+    REQUIRE(waitUntil([&] { return rec.errorCount() == 1; }));
+    CHECK(rec.errors()[0].second.at(0) ==
+          "redis:sb:tables:current: not a string holding a version number");
+    server.command({"DEL", "sb:tables:current"});  // so the publisher below can switch it
+  }
   SECTION("a current that is not a number") {
     server.command({"SET", "sb:tables:current", "latest"});
     REQUIRE(waitUntil([&] { return rec.errorCount() == 1; }));
