@@ -287,8 +287,9 @@ bool readTrunks(FileReader& r, std::vector<core::TrunkSpec>& out) {
     if (const YAML::Node* n = required("display_name")) {
       r.string(*n, what + " display_name", trunk.display_name);
     }
-    if (const YAML::Node* n = required("targets"))
+    if (const YAML::Node* n = required("targets")) {
       r.stringList(*n, what + " targets", trunk.targets);
+    }
     // Optional: a trunk that only receives calls lists no sources; 0 = unlimited.
     if (const auto it = f->find("sources"); it != f->end()) {
       r.stringList(it->second, what + " sources", trunk.sources);
@@ -296,8 +297,9 @@ bool readTrunks(FileReader& r, std::vector<core::TrunkSpec>& out) {
     if (const auto it = f->find("capacity"); it != f->end()) {
       r.uint(it->second, what + " capacity", trunk.capacity);
     }
-    if (const auto it = f->find("cps"); it != f->end())
+    if (const auto it = f->find("cps"); it != f->end()) {
       r.uint(it->second, what + " cps", trunk.cps);
+    }
     r.taintIfErrors(errors_before, trunk.loc);
     out.push_back(std::move(trunk));
   }
