@@ -674,5 +674,12 @@ def run_uac(scenario, target, service, workdir, params=None, calls=1, rate=None,
                       workdir, prefix, elapsed)
 
 
+WORKDIRS = []
+
+
 def make_workdir(prefix="sb-e2e-"):
-    return tempfile.mkdtemp(prefix=prefix)
+    """A temp dir for one run's files (configs, tables, SIPp traces, logs); listed in
+    WORKDIRS so the runner can remove them after a clean run or name them after a failed one."""
+    path = tempfile.mkdtemp(prefix=prefix)
+    WORKDIRS.append(path)
+    return path

@@ -20,6 +20,7 @@ Prints "N passed, N failed" last and exits non-zero when anything failed.
 import argparse
 import contextlib
 import os
+import shutil
 import sys
 import time
 import unittest
@@ -443,6 +444,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--build-dir", default=BUILD_DIR)
     parser.add_argument("-v", "--verbose", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="keep the work dirs even when all pass")
     parser.add_argument("tests", nargs="*", help="TestClass or TestClass.test_name")
     args = parser.parse_args(argv)
     BUILD_DIR = os.path.abspath(args.build_dir)
@@ -463,6 +465,13 @@ def main(argv=None):
     failed = len(failing_tests) + fixture_errors
     passed = result.testsRun - len(failing_tests) - len(result.skipped)
     print("e2e: %.1f s" % (time.monotonic() - started))
+    if failed and not args.keep:
+        print("kept for inspection (SIPp traces, switchboard.log): %s" % " ".join(h.WORKDIRS))
+    elif not args.keep:
+        for path in h.WORKDIRS:
+            shutil.rmtree(path, ignore_errors=True)
+    else:
+        print("work dirs: %s" % " ".join(h.WORKDIRS))
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed or result.testsRun == 0 else 0
 
