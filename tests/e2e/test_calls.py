@@ -22,6 +22,7 @@ import contextlib
 import os
 import shutil
 import sys
+import threading
 import time
 import unittest
 
@@ -76,6 +77,7 @@ class GatewayTestCase(unittest.TestCase):
     """One redis-server and one gateway for the whole class, fixture tables published."""
 
     maxDiff = None
+    extra_sip = {}  # more sip: settings of the class's gateway.yaml
 
     @classmethod
     def setUpClass(cls):
@@ -85,11 +87,15 @@ class GatewayTestCase(unittest.TestCase):
             cls.redis = h.RedisServer(cls.workdir).start()
             cls.stack.callback(lambda: cls.redis.stop())
             cls.ports = {t: h.free_port() for t in h.TRUNKS}
+            sip_port = h.free_port()
+            # Trunk bj-province points back at the gateway itself: the loop test's trunk.
+            cls.ports["bj-province"] = sip_port
             cls.table_dir = os.path.join(cls.workdir, "tables")
             h.make_table_dir(cls.table_dir, cls.ports)
             cls.version = h.publish_tables(ctl_binary(), cls.table_dir, cls.redis.address)
             cls.gw = h.Gateway(daemon_binary(), cls.workdir, cls.redis.address,
-                               failover_timeout_ms=FAILOVER_MS)
+                               failover_timeout_ms=FAILOVER_MS, sip_port=sip_port,
+                               extra_sip=cls.extra_sip)
             cls.gw.start()
             cls.stack.callback(cls._stop_gateway)
             cls.gw_re = h.re_escape(cls.gw.sip_address)
@@ -132,10 +138,19 @@ class GatewayTestCase(unittest.TestCase):
         return h.run_uac("uac-call.xml", self.gw.sip_address, number, self.workdir,
                          params={"CALLER": caller, "RR_RE": rr}, transport=transport)
 
-    def rejected_call(self, number, status, why_re, max_forwards=70, caller=CALLER):
+    def rejected_call(self, number, status, why_re, max_forwards=70, caller=CALLER,
+                      extra_re="^SIP/2.0 "):
         return h.run_uac("uac-reject.xml", self.gw.sip_address, number, self.workdir,
                          params={"CALLER": caller, "STATUS": status, "WHY_RE": why_re,
-                                 "MAX_FORWARDS": max_forwards})
+                                 "MAX_FORWARDS": max_forwards, "EXTRA_RE": extra_re})
+
+    def cancelled_call(self, cancel_after_ms=200):
+        """uac-cancel.xml against a ringing js-suzhou peer: INVITE, 180, CANCEL, 487."""
+        ringing = self.peer("js-suzhou", "uas-ring.xml")
+        result = h.run_uac("uac-cancel.xml", self.gw.sip_address, "12333320500", self.workdir,
+                           params={"CALLER": CALLER, "CANCEL_AFTER_MS": cancel_after_ms})
+        self.assertSippOk(result)
+        self.assertPeerOk(ringing)
 
     def assertSippOk(self, result, calls=1, who="caller"):
         ok = result.rc == 0 and result.successful == calls and result.failed == 0
@@ -323,12 +338,27 @@ class CallRoutingTests(GatewayTestCase):
                            lookups={"city": 1}, requests=FULL_CALL)
         self.assertIdle()
 
-    def cancelled_call(self):
-        ringing = self.peer("js-suzhou", "uas-ring.xml")
-        result = h.run_uac("uac-cancel.xml", self.gw.sip_address, "12333320500", self.workdir,
-                           params={"CALLER": CALLER})
-        self.assertSippOk(result)
-        self.assertPeerOk(ringing)
+    def test_all_trunks_down_gets_503_with_retry_after(self):
+        # SPEC §4: when every trunk of the route is down the caller gets 503 + Retry-After.
+        before = self.gw.metrics()
+        first = self.peer("zj-hangzhou", "uas-503.xml")
+        backup = self.peer("zj-province", "uas-503.xml")
+        self.assertSippOk(self.rejected_call("12333330100", 503, "[a-z]", extra_re="Retry-After: *[0-9]+"))
+        self.assertPeerOk(first)
+        self.assertPeerOk(backup)
+        self.assertCounted(before, calls={("zj-hangzhou", "failed"): 1, ("zj-province", "failed"): 1},
+                           lookups={"city": 1}, families=COUNTED[:3])
+        self.assertIdle()
+
+    def test_request_looping_back_to_the_gateway_gets_482(self):
+        # Trunk bj-province (route 110000) points at the gateway itself: the forwarded
+        # INVITE comes back with the gateway's own Via and the same identity -> 482, which
+        # the first pass relays to the caller (a final 4xx, SPEC §4).
+        before = self.gw.metrics()
+        self.assertSippOk(self.rejected_call("12333110000", 482, "[Ll]oop"))
+        self.assertCounted(before, calls={("bj-province", "failed"): 1}, lookups={"province": 1},
+                           rejections={"loop": 1}, families=COUNTED[:3])
+        self.assertIdle()
 
     def test_caller_cancel_while_ringing_gets_487_and_counts_cancelled(self):
         # The caller gets 200 for its CANCEL, then the 487 relayed from the trunk (the
@@ -389,6 +419,35 @@ class CallRoutingTests(GatewayTestCase):
             self.assertIn(family, admin)
         self.assertEqual(self.gw.metric("switchboard_redis_up"), 1.0)
         self.assertGreaterEqual(self.gw.table_version() or 0, 1, "no routing-table version in force")
+
+
+class OverloadTests(GatewayTestCase):
+    """Issue 3 item 2: beyond sip.max_in_progress, new INVITEs get 503 + Retry-After."""
+
+    extra_sip = {"max_in_progress": 1}
+
+    def test_invite_beyond_max_in_progress_gets_503_with_retry_after(self):
+        before = self.gw.metrics()
+        ringing = self.peer("js-suzhou", "uas-ring.xml")
+        first = {}
+
+        def ring_then_cancel():
+            first["result"] = h.run_uac("uac-cancel.xml", self.gw.sip_address, "12333320500",
+                                        self.workdir, params={"CALLER": CALLER, "CANCEL_AFTER_MS": 2000})
+        thread = threading.Thread(target=ring_then_cancel)
+        thread.start()
+        try:
+            h.wait_until(lambda: self.gw.metric("switchboard_calls_in_progress") == 1.0, 5.0,
+                         what="the first call in progress")
+            second = self.rejected_call("12333320500", 503, "[a-z]", extra_re="Retry-After: *[0-9]+")
+        finally:
+            thread.join(timeout=30)
+        self.assertSippOk(second, who="second caller")
+        self.assertSippOk(first["result"], who="first caller")
+        self.assertPeerOk(ringing)
+        self.assertCounted(before, calls={("js-suzhou", "cancelled"): 1}, lookups={"city": 1},
+                           rejections={"capacity": 1}, families=COUNTED[:3])
+        self.assertIdle()
 
 
 class RedisOutageTests(GatewayTestCase):
