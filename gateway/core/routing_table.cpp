@@ -1,5 +1,5 @@
-// The immutable routing snapshot: validation and build, lookup, candidates, caller
-// numbers. SPEC §3–§5.
+// The immutable routing snapshot: validation and build. SPEC §3–§5. The queries are in
+// routing_queries.cpp, caller numbers in caller_number.cpp.
 #include "core/routing_table.hpp"
 
 #include <algorithm>
@@ -9,40 +9,24 @@
 #include <utility>
 
 #include "core/dialled.hpp"
+#include "core/routing_internal.hpp"
 
 namespace sb::core {
 
 namespace {
 
+using detail::allDigits;
+using detail::kHasCity;
+using detail::kListed;
+using detail::kMaxCallerPrefix;
+using detail::topicRouteKey;
+
 // ---- Small text helpers -------------------------------------------------------------------
-
-bool isDigit(char c) { return c >= '0' && c <= '9'; }
-
-bool allDigits(std::string_view text) { return std::all_of(text.begin(), text.end(), isDigit); }
-
-// A structurally valid code as parseRegionCode would accept it; guards lookups given a
-// RegionCode that never went through the parser.
-bool isWellFormedCode(RegionCode code) {
-  return code <= 999999 && code / 10000 >= 11 && !((code / 100) % 100 == 0 && code % 100 != 0);
-}
-
-Level levelOfKey(RegionCode key) {
-  if (isCountyCode(key)) return Level::County;
-  if (isCityCode(key)) return Level::City;
-  return Level::Province;
-}
-
-// SPEC §3: mobile prefixes are at most 7 digits ("1390512"); fixed lines go by area code.
-constexpr std::size_t kMaxCallerPrefix = 7;
 
 bool isCallerPrefix(std::string_view prefix) {
   return !prefix.empty() && prefix.size() <= kMaxCallerPrefix && prefix.front() == '1' &&
          allDigits(prefix);
 }
-
-// Flags kept per code in RoutingTable::regions_.
-constexpr std::uint8_t kListed = 1;   // the code itself is a listed region
-constexpr std::uint8_t kHasCity = 2;  // (province entries) some city of it is listed
 
 std::string quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
 
@@ -108,6 +92,30 @@ struct TableBuilder {
       if (!code || !firstTime("region", region.code, region.loc)) continue;
       table->regions_[*code] |= kListed;
       if (isCityCode(*code)) table->regions_[provinceOf(*code)] |= kHasCity;
+      table->region_names_.emplace(*code, RegionInfo{region.name_zh, region.name_en});
+    }
+  }
+
+  // context.md: the ministry's two-level topic codes. A second-level code needs its first
+  // level listed too (a route for "02" covers "0202", so the hierarchy must be whole).
+  void addTopics() {
+    for (const TopicSpec& topic : spec.topics) {
+      const std::optional<TopicCode> code = parseTopicCode(topic.code);
+      if (!code) {
+        fail(topic.loc, "bad topic code " + quoted(topic.code) +
+                            ": expected 2 digits (first level, '02') or 4 digits (second "
+                            "level, '0202'), neither level 00");
+        continue;
+      }
+      if (!firstTime("topic", topic.code, topic.loc)) continue;
+      table->topics_.emplace(*code, TopicInfo{topic.name_zh, topic.name_en});
+    }
+    for (const TopicSpec& topic : spec.topics) {
+      const std::optional<TopicCode> code = parseTopicCode(topic.code);
+      if (code && !isFirstLevelTopic(*code) && table->topics_.count(firstLevelOf(*code)) == 0) {
+        fail(topic.loc, "topic " + quoted(topic.code) + ": its first level " +
+                            quoted(topicText(firstLevelOf(*code)).view()) + " is not listed");
+      }
     }
   }
 
@@ -127,6 +135,12 @@ struct TableBuilder {
       trunk.display_name = spec_trunk.display_name;
       trunk.capacity = spec_trunk.capacity;
       trunk.cps = spec_trunk.cps;
+      if (spec_trunk.hours) {
+        // SPEC §4: opening hours, each rule checked at its own file:line.
+        std::optional<OpeningHours> hours =
+            OpeningHours::compile(*spec_trunk.hours, "trunk " + quoted(name) + " hours", errors);
+        if (hours) trunk.hours = std::move(*hours);
+      }
       trunk.region =
           division(spec_trunk.region, loc, "for trunk " + quoted(name)).value_or(kNoRegion);
 
@@ -171,13 +185,31 @@ struct TableBuilder {
   void addRoutes() {
     for (const RouteSpec& spec_route : spec.routes) {
       const SourceLoc& loc = spec_route.loc;
-      const bool is_default = spec_route.key == "default";
+      // "<division>" or "default", optionally "/<topic>" (SPEC §3: (region, topic) routes).
+      const std::size_t slash = spec_route.key.find('/');
+      const std::string_view region_part = std::string_view(spec_route.key).substr(0, slash);
+      const bool is_default = region_part == "default";
       std::optional<RegionCode> key;
       if (!is_default) {
-        key = parseRegionCode(spec_route.key);
+        key = parseRegionCode(region_part);
         if (!key) {
-          fail(loc, "bad division code " + quoted(spec_route.key) +
+          fail(loc, "bad division code " + quoted(region_part) +
                         " in route key: expected 6 digits of a GB/T 2260 code or 'default'");
+        }
+      }
+      std::optional<TopicCode> topic;
+      bool topic_ok = true;
+      if (slash != std::string::npos) {
+        const std::string_view topic_part = std::string_view(spec_route.key).substr(slash + 1);
+        topic = parseTopicCode(topic_part);
+        topic_ok = topic && table->topics_.count(*topic) != 0;
+        if (!topic) {
+          fail(loc, "bad topic " + quoted(topic_part) + " in route key " + quoted(spec_route.key) +
+                        ": expected <division or default>/<2 or 4 digit topic code>");
+        } else if (!topic_ok) {
+          // A topic no call can carry: a typo, or the topics table lacks it.
+          fail(loc, "topic " + quoted(topic_part) + " in route key " + quoted(spec_route.key) +
+                        " is not in the topics table");
         }
       }
       const bool first = firstTime("route key", spec_route.key, loc);
@@ -221,8 +253,13 @@ struct TableBuilder {
         route.groups.push_back(std::move(group));
       }
 
-      if (!first) continue;
-      if (is_default) {
+      if (!first || !topic_ok) continue;
+      if (topic) {
+        if (is_default || key) {
+          table->topic_routes_.emplace(topicRouteKey(key.value_or(kNoRegion), *topic),
+                                       std::move(route));
+        }
+      } else if (is_default) {
         table->default_route_ = std::move(route);
       } else if (key) {
         table->routes_.emplace(*key, std::move(route));
@@ -270,6 +307,7 @@ struct TableBuilder {
 BuildResult buildTable(const TableSpec& spec, std::uint64_t version) {
   TableBuilder builder(spec, version);
   builder.addRegions();  // first: route keys are checked against listed provinces
+  builder.addTopics();   // before routes: topic route keys are checked against topics
   builder.addTrunks();   // before routes: members refer to trunks by name
   builder.addRoutes();
   builder.addAreaCodes();
@@ -288,194 +326,6 @@ BuildResult buildTable(const TableSpec& spec, std::uint64_t version) {
   }
   result.table = std::move(builder.table);
   return result;
-}
-
-// ---- Queries (call path: no allocation beyond short-string keys) --------------------------
-
-const Trunk* RoutingTable::findTrunk(std::string_view name) const {
-  const auto it = trunk_by_name_.find(std::string(name));
-  return it == trunk_by_name_.end() ? nullptr : &trunks_[it->second];
-}
-
-bool RoutingTable::knownRegion(RegionCode code) const {
-  if (!isWellFormedCode(code)) return false;
-  const auto flags = [this](RegionCode c) -> std::uint8_t {
-    const auto it = regions_.find(c);
-    return it == regions_.end() ? 0 : it->second;
-  };
-  if (flags(code) & kListed) return true;
-  if (isCountyCode(code) && isCityCode(cityOf(code)) && (flags(cityOf(code)) & kListed)) {
-    return true;
-  }
-  // A province listed without any of its cities stands for all of them (a centralised
-  // province, context.md); once cities are listed, only those are known.
-  const std::uint8_t province = flags(provinceOf(code));
-  return (province & kListed) != 0 && (province & kHasCity) == 0;
-}
-
-std::optional<RegionCode> RoutingTable::areaCode(std::string_view area_code) const {
-  if (area_code.size() > 4) return std::nullopt;  // keeps the key within the short-string buffer
-  const auto it = area_codes_.find(std::string(area_code));
-  if (it == area_codes_.end()) return std::nullopt;
-  return it->second;
-}
-
-std::optional<RegionCode> RoutingTable::callerRegion(std::string_view national_number) const {
-  if (national_number.size() < 3 || !allDigits(national_number)) return std::nullopt;
-  if (national_number[0] == '1' && national_number[1] >= '3') {  // 13x..19x
-    // SPEC §3: mobiles by their prefix; the longest listed prefix is the most specific.
-    const std::size_t longest = std::min(kMaxCallerPrefix, national_number.size());
-    for (std::size_t len = longest; len > 0; --len) {
-      const auto it = caller_prefixes_.find(std::string(national_number.substr(0, len)));
-      if (it != caller_prefixes_.end()) return it->second;
-    }
-    return std::nullopt;
-  }
-  if (national_number[0] == '0') {
-    // SPEC §3: fixed lines by area code; Chinese area codes are prefix-free, so trying the
-    // 3-digit form (010, 02x) before the 4-digit one cannot shadow a longer code.
-    for (const std::size_t len : {std::size_t{3}, std::size_t{4}}) {
-      if (const std::optional<RegionCode> code = areaCode(national_number.substr(0, len))) {
-        return code;
-      }
-    }
-  }
-  return std::nullopt;
-}
-
-LookupResult RoutingTable::lookup(RegionCode code) const {
-  // SPEC §3: exact code -> its city -> its province -> default. A level that equals the one
-  // before (a city's city is itself) is not checked twice.
-  if (code != kNoRegion) {
-    const RegionCode chain[] = {code, cityOf(code), provinceOf(code)};
-    RegionCode previous = kNoRegion;
-    for (const RegionCode key : chain) {
-      if (key == previous) continue;
-      previous = key;
-      const auto it = routes_.find(key);
-      if (it != routes_.end()) return LookupResult{&it->second, levelOfKey(key), key};
-    }
-  }
-  return LookupResult{defaultRoute(), Level::Default, kNoRegion};
-}
-
-const Trunk* RoutingTable::trunkBySource(std::string_view ip) const {
-  const auto it = trunk_by_source_.find(std::string(ip));
-  if (it != trunk_by_source_.end()) return &trunks_[it->second];
-  // Not in the canonical form the table stores (upper-case hex, v4-mapped, brackets): retry
-  // once canonicalised. Plain IPv4 is already canonical, so this is the rare path.
-  if (ip.find(':') == std::string_view::npos) return nullptr;
-  const std::optional<std::string> canonical = canonicalAddress(ip);
-  if (!canonical || *canonical == ip) return nullptr;
-  const auto again = trunk_by_source_.find(*canonical);
-  return again == trunk_by_source_.end() ? nullptr : &trunks_[again->second];
-}
-
-// ---- Candidates ---------------------------------------------------------------------------
-
-namespace {
-
-// splitmix64 (Steele, Lea, Flood 2014): a tiny, well-mixed generator with no global state,
-// so one injected seed fixes the whole order (style: randomness comes in as an argument).
-class SplitMix64 {
- public:
-  explicit SplitMix64(std::uint64_t seed) : state_(seed) {}
-  std::uint64_t next() {
-    std::uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-
- private:
-  std::uint64_t state_;
-};
-
-}  // namespace
-
-std::vector<TrunkIndex> candidateOrder(const Route& route, std::uint64_t random) {
-  std::size_t total_members = 0;
-  for (const RouteGroup& group : route.groups) total_members += group.members.size();
-  std::vector<TrunkIndex> order;
-  order.reserve(total_members);
-
-  SplitMix64 rng(random);
-  std::vector<RouteMember> pool;
-  for (const RouteGroup& group : route.groups) {
-    // SPEC §4: groups are tried in order; inside a group trunks share load by weight, so
-    // each pick is drawn with probability weight / remaining weight, without replacement.
-    pool.assign(group.members.begin(), group.members.end());
-    while (!pool.empty()) {
-      std::uint64_t remaining = 0;
-      for (const RouteMember& member : pool) remaining += member.weight;
-      if (remaining == 0) {
-        // Only zero weights left (buildTable forbids them; a hand-made Route may not):
-        // keep them, last and in listed order, rather than drop a trunk.
-        for (const RouteMember& member : pool) order.push_back(member.trunk);
-        break;
-      }
-      // Modulo bias is below 2^-32 for any realistic total weight.
-      std::uint64_t draw = rng.next() % remaining;
-      std::size_t pick = 0;
-      while (draw >= pool[pick].weight) {
-        draw -= pool[pick].weight;
-        ++pick;
-      }
-      order.push_back(pool[pick].trunk);
-      pool.erase(pool.begin() + static_cast<std::ptrdiff_t>(pick));
-    }
-  }
-  return order;
-}
-
-// ---- Caller numbers -----------------------------------------------------------------------
-
-namespace {
-
-// Mobile numbers: 11 digits, 1 then 3..9 (13x..19x).
-bool isMobile(std::string_view n) {
-  return n.size() == 11 && n[0] == '1' && n[1] >= '3' && n[1] <= '9' && allDigits(n);
-}
-
-// A national fixed-line number with its 0: area code 010/02x + 8 digits, or 0xxx + 7 or 8.
-bool isFixedLine(std::string_view n) {
-  if (n.size() < 4 || n[0] != '0' || !allDigits(n)) return false;
-  if (n[1] == '1' || n[1] == '2') return n.size() == 11;
-  if (n[1] >= '3' && n[1] <= '9') return n.size() == 11 || n.size() == 12;
-  return false;
-}
-
-// What follows +86 / 0086: a mobile, or a fixed line written without its trunk 0 (E.164),
-// or (a common peer mistake) with it.
-std::string fromSubscriber(std::string_view n) {
-  if (isMobile(n)) return std::string(n);
-  if (!n.empty() && n[0] == '0') return isFixedLine(n) ? std::string(n) : std::string();
-  std::string fixed = "0" + std::string(n);
-  return isFixedLine(fixed) ? fixed : std::string();
-}
-
-}  // namespace
-
-std::string normaliseCallerNumber(std::string_view raw) {
-  std::string_view n = raw;
-  const bool plus = n.starts_with('+');
-  if (plus) n.remove_prefix(1);
-  // "anonymous", "unknown", separators, control characters: no usable home region (SPEC §3
-  // then routes by the default route).
-  if (n.empty() || !allDigits(n)) return {};
-  if (plus) {
-    // E.164: only China's country code gives a home region in China.
-    return n.starts_with("86") ? fromSubscriber(n.substr(2)) : std::string();
-  }
-  if (n.starts_with("00")) {
-    // International prefix dialled from China: 0086 is China, anything else is abroad.
-    return n.starts_with("0086") ? fromSubscriber(n.substr(4)) : std::string();
-  }
-  if (n.size() == 13 && n.starts_with("86") && isMobile(n.substr(2))) {
-    return std::string(n.substr(2));  // country code without '+' before a mobile
-  }
-  if (isMobile(n) || isFixedLine(n)) return std::string(n);
-  return {};
 }
 
 }  // namespace sb::core

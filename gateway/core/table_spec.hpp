@@ -17,15 +17,33 @@ struct SourceLoc {
   int line = 0;      // 1-based; 0 when unknown
 };
 
+// One line of a trunk's opening hours as written ("mon-fri 08:30-17:30", "2026-10-01",
+// "2026-09-27 08:30-17:30") and where it was written.
+struct HoursRuleSpec {
+  std::string text;
+  SourceLoc loc;
+};
+
+// Opening hours (SPEC §4) in China Standard Time. Parsed and checked by buildTable.
+struct HoursSpec {
+  // Weekly ranges: "DAYS HH:MM-HH:MM [HH:MM-HH:MM ...]"; nullopt: open all week (7×24), so
+  // a spec with only `closed` dates is "7×24 except holidays".
+  std::optional<std::vector<HoursRuleSpec>> weekly;
+  std::vector<HoursRuleSpec> closed;  // "YYYY-MM-DD": closed all day (public holidays)
+  std::vector<HoursRuleSpec> open;    // "YYYY-MM-DD HH:MM-HH:MM ...": replaces weekly that day
+  SourceLoc loc;
+};
+
 struct TrunkSpec {
-  std::string name;          // unique, [a-z0-9-]+, e.g. "js-suzhou"
-  std::string region;        // 6-digit division code the center serves
-  std::string display_name;  // Chinese display name, e.g. "苏州市12333"
+  std::string name;                  // unique, [a-z0-9-]+, e.g. "js-suzhou"
+  std::string region;                // 6-digit division code the center serves
+  std::string display_name;          // Chinese display name, e.g. "苏州市12333"
   std::vector<std::string> targets;  // SIP URIs, first is used: "sip:127.0.0.1:5071;transport=udp"
   std::vector<std::string> sources;  // IP addresses the trunk may send from
   std::uint32_t capacity = 0;        // max concurrent calls, 0 = unlimited
   std::uint32_t cps = 0;             // max new calls per second, 0 = unlimited
   SourceLoc loc;
+  std::optional<HoursSpec> hours;  // nullopt: open 7×24
 };
 
 struct RouteMemberSpec {
@@ -35,7 +53,9 @@ struct RouteMemberSpec {
 };
 
 struct RouteSpec {
-  std::string key;  // "320500" (division code) or "default"
+  // "320500" (division code) or "default", optionally with a topic: "320500/0202",
+  // "default/02" (SPEC §3: a (region, topic) route beats the region's route at its level).
+  std::string key;
   std::vector<std::vector<RouteMemberSpec>> groups;  // tried in order; members share load
   SourceLoc loc;
 };
@@ -61,12 +81,21 @@ struct CallerPrefixSpec {
   SourceLoc loc;
 };
 
+// Topic codes (context.md): "02" first level or "0202" second level -> names.
+struct TopicSpec {
+  std::string code;
+  std::string name_zh;
+  std::string name_en;
+  SourceLoc loc;
+};
+
 struct TableSpec {
   std::vector<TrunkSpec> trunks;
   std::vector<RouteSpec> routes;
   std::vector<AreaCodeSpec> area_codes;
   std::vector<RegionSpec> regions;
   std::vector<CallerPrefixSpec> caller_prefixes;
+  std::vector<TopicSpec> topics;  // route keys "<division>/<topic>" must name a listed topic
 };
 
 struct TableError {
