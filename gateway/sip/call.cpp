@@ -83,6 +83,7 @@ int CallCallbacks::response(nta_outgoing_magic_t* magic, nta_outgoing_t* orq, si
 int CallCallbacks::ackCancel(nta_incoming_magic_t* magic, nta_incoming_t*, sip_t const* sip) {
   auto* call = reinterpret_cast<Proxy::Call*>(magic);
   if (sip && sip->sip_request && sip->sip_request->rq_method == sip_method_cancel) {
+    call->proxy->metrics_.request(metrics::SipMethod::Cancel);
     call->proxy->onCallCancel(*call);
   }
   return 0;
@@ -519,7 +520,7 @@ void Proxy::finishCall(Call& call) {
   if (call.failover_timer) su_timer_destroy(call.failover_timer);
   if (call.ring_timer) su_timer_destroy(call.ring_timer);
   if (call.orq) nta_outgoing_destroy(call.orq);
-  if (call.irq) nta_incoming_destroy(call.irq);
+  if (call.irq) releaseServerTransaction(call.irq);
   for (msg_t* m : call.attempt_responses) {
     if (m) msg_destroy(m);
   }

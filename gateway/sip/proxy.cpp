@@ -21,6 +21,14 @@ struct CallbackAccess {
   }
   static int relayResponse(nta_outgoing_magic_t* magic, nta_outgoing_t* orq, sip_t const* sip);
   static int relayCancel(nta_incoming_magic_t* magic, nta_incoming_t* irq, sip_t const* sip);
+  // The ACK for a non-2xx final answer (or Timer H without one) ends the transaction.
+  static int tailAck(nta_incoming_magic_t* magic, nta_incoming_t* irq, sip_t const* sip) {
+    if (sip && sip->sip_request && sip->sip_request->rq_method == sip_method_ack) {
+      reinterpret_cast<Proxy*>(magic)->metrics_.request(metrics::SipMethod::Ack);
+    }
+    nta_incoming_destroy(irq);
+    return 0;
+  }
 };
 
 namespace {
@@ -63,7 +71,7 @@ int CallbackAccess::relayResponse(nta_outgoing_magic_t* magic, nta_outgoing_t* o
   if (status >= 200) {
     if (relay->is_bye) relay->proxy->callEnded(relay->call_id);
     nta_outgoing_destroy(orq);
-    nta_incoming_destroy(relay->irq);
+    relay->proxy->releaseServerTransaction(relay->irq);
     delete relay;
   }
   return 0;
@@ -71,8 +79,9 @@ int CallbackAccess::relayResponse(nta_outgoing_magic_t* magic, nta_outgoing_t* o
 
 int CallbackAccess::relayCancel(nta_incoming_magic_t* magic, nta_incoming_t*, sip_t const* sip) {
   auto* relay = reinterpret_cast<Proxy::Relay*>(magic);
-  if (sip && sip->sip_request && sip->sip_request->rq_method == sip_method_cancel && relay->orq) {
-    nta_outgoing_tcancel(relay->orq, nullptr, nullptr, TAG_END());
+  if (sip && sip->sip_request && sip->sip_request->rq_method == sip_method_cancel) {
+    relay->proxy->metrics_.request(metrics::SipMethod::Cancel);
+    if (relay->orq) nta_outgoing_tcancel(relay->orq, nullptr, nullptr, TAG_END());
   }
   return 0;
 }
@@ -409,6 +418,15 @@ void Proxy::forwardStateful(msg_t* msg, sip_t* sip) {
     nta_incoming_destroy(irq);
     delete relay;
   }
+}
+
+void Proxy::releaseServerTransaction(void* p) {
+  auto* irq = static_cast<nta_incoming_t*>(p);
+  if (nta_incoming_method(irq) == sip_method_invite && nta_incoming_status(irq) >= 300) {
+    nta_incoming_bind(irq, &CallbackAccess::tailAck, reinterpret_cast<nta_incoming_magic_t*>(this));
+    return;
+  }
+  nta_incoming_destroy(irq);
 }
 
 void Proxy::callEstablished(const std::string& call_id, metrics::TrunkHandles* handles) {

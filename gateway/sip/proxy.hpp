@@ -82,6 +82,10 @@ class Proxy {
   void callEnded(const std::string& call_id);
   void sweepEstablished();
   void updateGauges();
+  // Hands a server transaction whose final answer was sent back to nta. After a non-2xx
+  // final answer of an INVITE the transaction stays bound until the caller's ACK (which
+  // nta absorbs) so that ACK is still counted; the binding ends with the transaction.
+  void releaseServerTransaction(void* irq);  // nta_incoming_t*
 
   // Addresses.
   bool isOwnUri(const void* url) const;  // url_t const*
