@@ -6,18 +6,14 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <charconv>
 #include <filesystem>
-#include <fstream>
-#include <initializer_list>
-#include <map>
 #include <optional>
-#include <set>
 #include <string_view>
 #include <tuple>
 #include <utility>
 
 #include "core/routing_table.hpp"
+#include "tables/yaml_reader.hpp"
 
 namespace sb::tables {
 namespace {
@@ -27,230 +23,57 @@ constexpr const char* kRoutesFile = "routes.yaml";
 constexpr const char* kAreaCodesFile = "area-codes.yaml";
 constexpr const char* kRegionsFile = "regions.yaml";
 constexpr const char* kCallerPrefixesFile = "caller-prefixes.yaml";
+constexpr const char* kTopicsFile = "topics.yaml";
 
-// yaml-cpp tags a plain (unquoted) scalar "?" and a quoted one "!".
-bool isPlainScalar(const YAML::Node& node) { return node.IsScalar() && node.Tag() == "?"; }
+using detail::describe;
+using detail::FileReader;
+using detail::Tainted;
 
-std::string describe(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Null:
-      return "nothing";
-    case YAML::NodeType::Scalar:
-      return "'" + node.Scalar() + "'";
-    case YAML::NodeType::Sequence:
-      return "a list";
-    case YAML::NodeType::Map:
-      return "a map";
-    case YAML::NodeType::Undefined:
-      break;
+// One list of hours rules: each a string, kept with its own line for the build's errors.
+bool readHoursRules(FileReader& r, const YAML::Node& list, const YAML::Node& parent,
+                    const std::string& what, std::vector<core::HoursRuleSpec>& out) {
+  if (!list.IsSequence()) {
+    // A null value has no position of its own; the hours map's line is the next best.
+    r.error(list.Mark().line >= 0 ? list : parent,
+            what + " must be a list of strings, found " + describe(list));
+    return false;
   }
-  return "nothing";
+  bool ok = true;
+  for (const YAML::Node& item : list) {
+    core::HoursRuleSpec rule;
+    rule.loc = r.loc(item);
+    if (r.string(item, what + " item", rule.text)) {
+      out.push_back(std::move(rule));
+    } else {
+      ok = false;
+    }
+  }
+  return ok;
 }
 
-bool allDigits(std::string_view text) {
-  if (text.empty()) return false;
-  for (char c : text) {
-    if (c < '0' || c > '9') return false;
+// A trunk's `hours: {weekly: [...], closed: [...], open: [...]}` (SPEC §4). Reading checks
+// the shape; core::buildTable checks each rule's meaning at its own file:line.
+void readHours(FileReader& r, const YAML::Node& node, const std::string& what,
+               std::optional<core::HoursSpec>& out) {
+  const auto f = r.fields(node, what, {"weekly", "closed", "open"});
+  if (!f) return;
+  core::HoursSpec hours;
+  hours.loc = r.loc(node);
+  if (const auto it = f->find("weekly"); it != f->end()) {
+    hours.weekly.emplace();
+    readHoursRules(r, it->second, node, what + " weekly", *hours.weekly);
   }
-  return true;
+  if (const auto it = f->find("closed"); it != f->end()) {
+    readHoursRules(r, it->second, node, what + " closed", hours.closed);
+  }
+  if (const auto it = f->find("open"); it != f->end()) {
+    readHoursRules(r, it->second, node, what + " open", hours.open);
+  }
+  out = std::move(hours);
 }
 
-std::string joinNames(std::initializer_list<std::string_view> names) {
-  std::string out;
-  for (std::string_view name : names) {
-    if (!out.empty()) out += ", ";
-    out += name;
-  }
-  return out;
-}
-
-// Items (by file:line) that had reading errors: the build's complaints about them are
-// consequences ("has no targets" after "targets must be a list") and are not repeated.
-using Tainted = std::set<std::pair<std::string, int>>;
-
-// One YAML file: its name for error messages and the shared error list.
-class FileReader {
- public:
-  FileReader(std::string file, std::vector<core::TableError>& errors, Tainted& tainted)
-      : file_(std::move(file)), errors_(errors), tainted_(tainted) {}
-
-  std::size_t errorCount() const { return errors_.size(); }
-  // Marks `loc` tainted when errors were recorded since errorCount() returned `before`.
-  void taintIfErrors(std::size_t before, const core::SourceLoc& loc) {
-    if (errors_.size() != before) tainted_.emplace(loc.file, loc.line);
-  }
-
-  const std::string& file() const { return file_; }
-
-  core::SourceLoc loc(const YAML::Node& node) const {
-    const int line = node.Mark().line;
-    return core::SourceLoc{file_, line >= 0 ? line + 1 : 0};
-  }
-
-  void error(const YAML::Node& at, std::string message) {
-    errors_.push_back(core::TableError{loc(at), std::move(message)});
-  }
-  void error(int line, std::string message) {
-    errors_.push_back(core::TableError{core::SourceLoc{file_, line}, std::move(message)});
-  }
-
-  // Parses the file and returns the value of its single top-level key. nullopt when the file
-  // cannot be used at all (missing, syntax error, wrong shape): the error is recorded.
-  // `missing_ok`: an absent file is not an error and yields an empty (null) node.
-  std::optional<YAML::Node> open(const std::string& top_key, bool missing_ok) {
-    std::error_code ec;
-    if (!std::filesystem::exists(file_, ec)) {
-      if (missing_ok) return YAML::Node();
-      error(0, "file not found");
-      return std::nullopt;
-    }
-    std::ifstream in(file_, std::ios::binary);
-    if (!in) {
-      error(0, "cannot open file");
-      return std::nullopt;
-    }
-    std::vector<YAML::Node> docs;
-    try {
-      docs = YAML::LoadAll(in);
-    } catch (const YAML::ParserException& e) {
-      error(e.mark.line >= 0 ? e.mark.line + 1 : 0, "YAML syntax error: " + e.msg);
-      return std::nullopt;
-    } catch (const YAML::Exception& e) {
-      error(e.mark.line >= 0 ? e.mark.line + 1 : 0, "cannot read YAML: " + e.msg);
-      return std::nullopt;
-    }
-    if (docs.size() > 1) {
-      error(docs[1], "more than one YAML document; a table file holds exactly one");
-      return std::nullopt;
-    }
-    if (docs.empty() || docs[0].IsNull()) {
-      if (missing_ok) return YAML::Node();
-      error(1, "file is empty; expected a map with the key '" + top_key + "'");
-      return std::nullopt;
-    }
-    const YAML::Node& root = docs[0];
-    if (!root.IsMap()) {
-      error(root, "expected a map with the key '" + top_key + "', found " + describe(root));
-      return std::nullopt;
-    }
-    std::optional<YAML::Node> value;
-    for (auto it = root.begin(); it != root.end(); ++it) {
-      const std::string key = it->first.IsScalar() ? it->first.Scalar() : describe(it->first);
-      if (key != top_key) {
-        error(it->first, "unknown key '" + key + "' (this file holds only '" + top_key + "')");
-      } else if (value) {
-        error(it->first, "duplicate key '" + top_key + "'");
-      } else {
-        value = it->second;
-      }
-    }
-    if (!value) {
-      error(root, "missing key '" + top_key + "'");
-      return std::nullopt;
-    }
-    return value;
-  }
-
-  // A map item whose keys must come from `allowed`: unknown and duplicate keys are errors.
-  // Returns the known fields; nullopt (with an error) when `node` is not a map.
-  std::optional<std::map<std::string, YAML::Node>> fields(
-      const YAML::Node& node, std::string_view what,
-      std::initializer_list<std::string_view> allowed) {
-    if (!node.IsMap()) {
-      error(node, std::string(what) + " must be a map with keys " + joinNames(allowed) +
-                      ", found " + describe(node));
-      return std::nullopt;
-    }
-    std::map<std::string, YAML::Node> out;
-    for (auto it = node.begin(); it != node.end(); ++it) {
-      if (!it->first.IsScalar()) {
-        error(it->first,
-              "keys in " + std::string(what) + " must be names, found " + describe(it->first));
-        continue;
-      }
-      const std::string key = it->first.Scalar();
-      bool known = false;
-      for (std::string_view name : allowed) known = known || name == key;
-      if (!known) {
-        error(it->first, "unknown key '" + key + "' in " + std::string(what) +
-                             " (allowed: " + joinNames(allowed) + ")");
-      } else if (!out.emplace(key, it->second).second) {
-        error(it->first, "duplicate key '" + key + "' in " + std::string(what));
-      }
-    }
-    return out;
-  }
-
-  // Text of a scalar. Plain numbers are fine as text: yaml-cpp keeps the digits as written.
-  bool string(const YAML::Node& node, std::string_view what, std::string& out) {
-    if (!node.IsScalar()) {
-      error(node, std::string(what) + " must be a string, found " + describe(node));
-      return false;
-    }
-    out = node.Scalar();
-    return true;
-  }
-
-  // A code such as "320500" or "0512". Codes should be quoted; an unquoted number is
-  // accepted as written unless the digits show it lost a leading 0 (an area code
-  // starts with 0, so unquoted 512 was meant as "0512" or is a mistake either way).
-  bool code(const YAML::Node& node, std::string_view what, bool leading_zero, std::string& out) {
-    if (!string(node, what, out)) return false;
-    if (leading_zero && isPlainScalar(node) && allDigits(out) && out.front() != '0') {
-      error(node, std::string(what) + " " + out +
-                      " has no leading 0: YAML reads unquoted digits as a number and drops "
-                      "leading zeros; quote codes as strings, e.g. \"0" +
-                      out + "\"");
-      return false;
-    }
-    return true;
-  }
-
-  // A non-negative integer written as a plain YAML number.
-  bool uint(const YAML::Node& node, std::string_view what, std::uint32_t& out) {
-    if (!node.IsScalar() || !isPlainScalar(node)) {
-      error(node, std::string(what) + " must be a non-negative integer, found " +
-                      (node.IsScalar() ? "the string \"" + node.Scalar() + "\"" : describe(node)));
-      return false;
-    }
-    const std::string& text = node.Scalar();
-    std::uint32_t value = 0;
-    const char* end = text.data() + text.size();
-    const auto [ptr, ec] = std::from_chars(text.data(), end, value);
-    if (!allDigits(text) || ec != std::errc() || ptr != end) {
-      error(node,
-            std::string(what) + " must be a non-negative integer below 2^32, found '" + text + "'");
-      return false;
-    }
-    out = value;
-    return true;
-  }
-
-  // A list of strings; an empty list is allowed (meaning is checked by buildTable).
-  bool stringList(const YAML::Node& node, std::string_view what, std::vector<std::string>& out) {
-    if (!node.IsSequence()) {
-      error(node, std::string(what) + " must be a list of strings, found " + describe(node));
-      return false;
-    }
-    bool ok = true;
-    for (const YAML::Node& item : node) {
-      std::string text;
-      if (string(item, std::string(what) + " item", text)) {
-        out.push_back(std::move(text));
-      } else {
-        ok = false;
-      }
-    }
-    return ok;
-  }
-
- private:
-  std::string file_;
-  std::vector<core::TableError>& errors_;
-  Tainted& tainted_;
-};
-
-// trunks.yaml: `trunks:` list of {name, region, display_name, targets, sources, capacity, cps}.
+// trunks.yaml: `trunks:` list of {name, region, display_name, targets, sources, capacity, cps,
+// hours}.
 bool readTrunks(FileReader& r, std::vector<core::TrunkSpec>& out) {
   const std::optional<YAML::Node> list = r.open("trunks", false);
   if (!list) return false;
@@ -262,7 +85,8 @@ bool readTrunks(FileReader& r, std::vector<core::TrunkSpec>& out) {
   for (const YAML::Node& item : *list) {
     const std::size_t errors_before = r.errorCount();
     const auto f = r.fields(
-        item, "trunk", {"name", "region", "display_name", "targets", "sources", "capacity", "cps"});
+        item, "trunk",
+        {"name", "region", "display_name", "targets", "sources", "capacity", "cps", "hours"});
     if (!f) continue;
     core::TrunkSpec trunk;
     trunk.loc = r.loc(item);
@@ -299,6 +123,10 @@ bool readTrunks(FileReader& r, std::vector<core::TrunkSpec>& out) {
     }
     if (const auto it = f->find("cps"); it != f->end()) {
       r.uint(it->second, what + " cps", trunk.cps);
+    }
+    // Optional: no hours = open 7×24 (tables written before hours existed stay valid).
+    if (const auto it = f->find("hours"); it != f->end()) {
+      readHours(r, it->second, what + " hours", trunk.hours);
     }
     r.taintIfErrors(errors_before, trunk.loc);
     out.push_back(std::move(trunk));
@@ -414,33 +242,36 @@ bool readCodeMap(FileReader& r, const std::string& top_key, bool missing_ok,
   return true;
 }
 
-// regions.yaml: `regions:` code -> {name_zh, name_en}.
-bool readRegions(FileReader& r, std::vector<core::RegionSpec>& out) {
-  const std::optional<YAML::Node> map = r.open("regions", false);
+// regions.yaml (`regions:`) and topics.yaml (`topics:`): code -> {name_zh, name_en}.
+template <typename Item>
+bool readNames(FileReader& r, const std::string& top_key, bool missing_ok, const std::string& kind,
+               std::vector<Item>& out) {
+  const std::optional<YAML::Node> map = r.open(top_key, missing_ok);
   if (!map) return false;
   if (map->IsNull()) return true;
   if (!map->IsMap()) {
-    r.error(*map, "'regions' must be a map of code -> {name_zh, name_en}, found " + describe(*map));
+    r.error(*map, "'" + top_key + "' must be a map of code -> {name_zh, name_en}, found " +
+                      describe(*map));
     return false;
   }
   for (auto it = map->begin(); it != map->end(); ++it) {
     const std::size_t errors_before = r.errorCount();
-    core::RegionSpec region;
-    region.loc = r.loc(it->first);
-    if (!r.code(it->first, "region code", false, region.code)) continue;
-    const std::string what = "region " + region.code;
+    Item item;
+    item.loc = r.loc(it->first);
+    if (!r.code(it->first, kind + " code", false, item.code)) continue;
+    const std::string what = kind + " " + item.code;
     const auto f = r.fields(it->second, what, {"name_zh", "name_en"});
     if (!f) continue;
     if (const auto zh = f->find("name_zh"); zh == f->end()) {
       r.error(it->second, what + ": missing key 'name_zh'");
     } else {
-      r.string(zh->second, what + " name_zh", region.name_zh);
+      r.string(zh->second, what + " name_zh", item.name_zh);
     }
     if (const auto en = f->find("name_en"); en != f->end()) {
-      r.string(en->second, what + " name_en", region.name_en);
+      r.string(en->second, what + " name_en", item.name_en);
     }
-    r.taintIfErrors(errors_before, region.loc);
-    out.push_back(std::move(region));
+    r.taintIfErrors(errors_before, item.loc);
+    out.push_back(std::move(item));
   }
   return true;
 }
@@ -473,7 +304,7 @@ LoadResult load(const std::string& dir, bool& usable, Tainted& tainted) {
   }
   {
     FileReader r(pathIn(dir, kRegionsFile), result.errors, tainted);
-    usable = readRegions(r, result.spec.regions) && usable;
+    usable = readNames(r, "regions", false, "region", result.spec.regions) && usable;
   }
   {
     FileReader r(pathIn(dir, kCallerPrefixesFile), result.errors, tainted);
@@ -484,6 +315,12 @@ LoadResult load(const std::string& dir, bool& usable, Tainted& tainted) {
                       item.division = std::move(division);
                     }) &&
         usable;
+  }
+  {
+    // Optional: without topics.yaml no topic is valid (calls' topics are ignored) and no
+    // route key may carry one.
+    FileReader r(pathIn(dir, kTopicsFile), result.errors, tainted);
+    usable = readNames(r, "topics", true, "topic", result.spec.topics) && usable;
   }
   return result;
 }

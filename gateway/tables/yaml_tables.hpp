@@ -15,7 +15,9 @@ struct LoadResult {
 };
 
 // Reads DIR/trunks.yaml, DIR/routes.yaml, DIR/area-codes.yaml, DIR/regions.yaml and the
-// optional DIR/caller-prefixes.yaml. Unknown keys are errors (strict, like gateway.yaml).
+// optional DIR/caller-prefixes.yaml and DIR/topics.yaml. Unknown keys are errors (strict,
+// like gateway.yaml). Optional keys (a trunk's `hours`) and files may be absent, so table
+// sets written before they existed load unchanged.
 LoadResult loadTableDir(const std::string& dir);
 
 // loadTableDir + core::buildTable: all errors of both steps, for `tables validate`.
