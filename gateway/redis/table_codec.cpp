@@ -80,6 +80,33 @@ class Decoder {
   std::vector<core::TableError>& errors_;
 };
 
+// {"weekly": ["mon-fri 08:30-17:30"], "closed": ["2026-10-01"], "open": [...]}, each member
+// optional; the rules' meaning is checked by core::buildTable.
+bool decodeHours(Decoder& d, const JsonValue& value, const std::string& what,
+                 core::TrunkSpec& trunk) {
+  if (!value.isObject()) {
+    d.error(what + " hours must be a JSON object");
+    return false;
+  }
+  core::HoursSpec hours;
+  hours.loc = d.loc();
+  const auto rules = [&](const char* name, std::vector<core::HoursRuleSpec>& out) {
+    std::vector<std::string> texts;
+    if (!d.strings(value.find(name), what + " hours " + name, texts)) return false;
+    for (std::string& text : texts) out.push_back(core::HoursRuleSpec{std::move(text), d.loc()});
+    return true;
+  };
+  bool ok = true;
+  if (value.find("weekly") != nullptr) {
+    hours.weekly.emplace();
+    ok = rules("weekly", *hours.weekly) && ok;
+  }
+  if (value.find("closed") != nullptr) ok = rules("closed", hours.closed) && ok;
+  if (value.find("open") != nullptr) ok = rules("open", hours.open) && ok;
+  trunk.hours = std::move(hours);
+  return ok;
+}
+
 // {"order": 0, "region": "320500", "display_name": "...", "targets": [...], "sources": [...],
 //  "capacity": 100, "cps": 20}
 bool decodeTrunk(Decoder& d, const std::string& name, const std::string& json,
@@ -101,6 +128,8 @@ bool decodeTrunk(Decoder& d, const std::string& name, const std::string& json,
   ok = d.uint(value->find("cps"), what + " cps", trunk.cps) && ok;
   order = 0;
   if (const JsonValue* o = value->find("order")) ok = d.uint(o, what + " order", order) && ok;
+  // Optional (versions published before opening hours have none: open 7×24).
+  if (const JsonValue* hours = value->find("hours")) ok = decodeHours(d, *hours, what, trunk) && ok;
   return ok;
 }
 
@@ -141,20 +170,22 @@ bool decodeRoute(Decoder& d, const std::string& key, const std::string& json,
   return true;
 }
 
-bool decodeRegion(Decoder& d, const std::string& code, const std::string& json,
-                  core::RegionSpec& region) {
+// Regions and topics: {"name_zh": "...", "name_en": "..."}.
+template <typename Item>
+bool decodeNames(Decoder& d, const std::string& kind, const std::string& code,
+                 const std::string& json, Item& item) {
   const auto value = d.parse(code, json);
   if (!value) return false;
-  const std::string what = "region " + code;
+  const std::string what = kind + " " + code;
   if (!value->isObject()) {
     d.error(what + " must be a JSON object");
     return false;
   }
-  region.code = code;
-  region.loc = d.loc();
-  bool ok = d.string(value->find("name_zh"), what + " name_zh", region.name_zh);
+  item.code = code;
+  item.loc = d.loc();
+  bool ok = d.string(value->find("name_zh"), what + " name_zh", item.name_zh);
   if (const JsonValue* en = value->find("name_en")) {
-    ok = d.string(en, what + " name_en", region.name_en) && ok;
+    ok = d.string(en, what + " name_en", item.name_en) && ok;
   }
   return ok;
 }
@@ -212,8 +243,27 @@ std::string encodeTrunk(const core::TrunkSpec& trunk, std::size_t order) {
   out += ", \"sources\": ";
   appendJsonStrings(out, trunk.sources);
   out += ", \"capacity\": " + std::to_string(trunk.capacity);
-  out += ", \"cps\": " + std::to_string(trunk.cps) + "}";
-  return out;
+  out += ", \"cps\": " + std::to_string(trunk.cps);
+  if (trunk.hours) {
+    const auto rules = [&out](const char* name, const std::vector<core::HoursRuleSpec>& items,
+                              bool first) {
+      out += first ? "" : ", ";
+      out += "\"";
+      out += name;
+      out += "\": [";
+      for (std::size_t i = 0; i < items.size(); ++i) {
+        if (i > 0) out += ", ";
+        appendJsonString(out, items[i].text);
+      }
+      out += ']';
+    };
+    out += ", \"hours\": {";
+    if (trunk.hours->weekly) rules("weekly", *trunk.hours->weekly, true);
+    rules("closed", trunk.hours->closed, !trunk.hours->weekly);
+    rules("open", trunk.hours->open, false);
+    out += '}';
+  }
+  return out + "}";
 }
 
 std::string encodeRouteGroups(const core::RouteSpec& route) {
@@ -237,6 +287,14 @@ std::string encodeRegion(const core::RegionSpec& region) {
   appendJsonString(out, region.name_zh);
   out += ", \"name_en\": ";
   appendJsonString(out, region.name_en);
+  return out + "}";
+}
+
+std::string encodeTopic(const core::TopicSpec& topic) {
+  std::string out = "{\"name_zh\": ";
+  appendJsonString(out, topic.name_zh);
+  out += ", \"name_en\": ";
+  appendJsonString(out, topic.name_en);
   return out + "}";
 }
 
@@ -311,7 +369,8 @@ Fetched fetchVersion(RedisConn& conn, const TableKeys& keys, std::uint64_t versi
     Decoder d(key, errors);
     for (const auto& [code, json] : *pairs) {
       core::RegionSpec region;
-      if (decodeRegion(d, code, json, region)) out.spec.regions.push_back(std::move(region));
+      if (decodeNames(d, "region", code, json, region))
+        out.spec.regions.push_back(std::move(region));
     }
   }
   if (const std::string key = keys.version(version, kCallerPrefixesPart);
@@ -319,6 +378,15 @@ Fetched fetchVersion(RedisConn& conn, const TableKeys& keys, std::uint64_t versi
     for (const auto& [prefix, division] : *pairs) {
       out.spec.caller_prefixes.push_back(
           core::CallerPrefixSpec{prefix, division, core::SourceLoc{"redis:" + key, 0}});
+    }
+  }
+  // Versions published before topics existed have no such hash: no topics.
+  if (const std::string key = keys.version(version, kTopicsPart);
+      const auto pairs = readHash(conn, key, errors)) {
+    Decoder d(key, errors);
+    for (const auto& [code, json] : *pairs) {
+      core::TopicSpec topic;
+      if (decodeNames(d, "topic", code, json, topic)) out.spec.topics.push_back(std::move(topic));
     }
   }
   if (errors.empty()) out.status = FetchStatus::Ok;

@@ -21,9 +21,11 @@ inline constexpr const char* kRoutesPart = "routes";
 inline constexpr const char* kAreaCodesPart = "area_codes";
 inline constexpr const char* kRegionsPart = "regions";
 inline constexpr const char* kCallerPrefixesPart = "caller_prefixes";
+inline constexpr const char* kTopicsPart = "topics";  // absent in versions before topics
 inline constexpr const char* kMetaPart = "meta";
 inline constexpr const char* kVersionParts[] = {kTrunksPart,  kRoutesPart,         kAreaCodesPart,
-                                                kRegionsPart, kCallerPrefixesPart, kMetaPart};
+                                                kRegionsPart, kCallerPrefixesPart, kTopicsPart,
+                                                kMetaPart};
 
 class TableKeys {
  public:
@@ -47,10 +49,14 @@ class TableKeys {
 std::optional<std::uint64_t> parseVersion(std::string_view text);
 
 // JSON values. Trunks carry their position in the operator's file ("order") so a fetched
-// spec lists them as written; HASH fields have no order.
+// spec lists them as written; HASH fields have no order. A trunk's opening hours are its
+// optional "hours" member, {"weekly": [...], "closed": [...], "open": [...]} holding the
+// rules as written ("weekly" absent: open all week); a trunk without "hours" is open 7×24,
+// which is how versions published before hours existed load.
 std::string encodeTrunk(const core::TrunkSpec& trunk, std::size_t order);
 std::string encodeRouteGroups(const core::RouteSpec& route);
 std::string encodeRegion(const core::RegionSpec& region);
+std::string encodeTopic(const core::TopicSpec& topic);  // {"name_zh", "name_en"}
 
 enum class FetchStatus : std::uint8_t {
   Ok,         // spec filled

@@ -224,6 +224,9 @@ PublishResult publishTables(const RedisAddress& addr, const core::TableSpec& spe
     Pairs prefixes;
     for (const core::CallerPrefixSpec& p : spec.caller_prefixes)
       prefixes.emplace_back(p.prefix, p.division);
+    Pairs topics;
+    for (const core::TopicSpec& t : spec.topics)
+      topics.emplace_back(t.code, detail::encodeTopic(t));
 
     const std::string publication = newPublicationId();
     const Pairs meta{
@@ -238,6 +241,7 @@ PublishResult publishTables(const RedisAddress& addr, const core::TableSpec& spe
         {"area_codes", std::to_string(area_codes.size())},
         {"regions", std::to_string(regions.size())},
         {"caller_prefixes", std::to_string(prefixes.size())},
+        {"topics", std::to_string(topics.size())},
     };
 
     std::size_t queued = 0;
@@ -246,6 +250,7 @@ PublishResult publishTables(const RedisAddress& addr, const core::TableSpec& spe
     queued += appendHset(conn, keys.version(version, detail::kAreaCodesPart), area_codes);
     queued += appendHset(conn, keys.version(version, detail::kRegionsPart), regions);
     queued += appendHset(conn, keys.version(version, detail::kCallerPrefixesPart), prefixes);
+    queued += appendHset(conn, keys.version(version, detail::kTopicsPart), topics);
     drainReplies(conn, queued);
     // Meta last: a version with meta is complete.
     drainReplies(conn, appendHset(conn, keys.version(version, detail::kMetaPart), meta));

@@ -3,11 +3,13 @@
 //   P:tables:seq                 INCR counter handing out version numbers
 //   P:tables:current             STRING, the current version number
 //   P:tables:v<N>:meta           HASH  published_at, source, publisher, counts
-//   P:tables:v<N>:trunks         HASH  trunk name -> JSON object
+//   P:tables:v<N>:trunks         HASH  trunk name -> JSON object (optional "hours")
 //   P:tables:v<N>:routes         HASH  route key  -> JSON array of groups
 //   P:tables:v<N>:area_codes     HASH  "0512" -> "320500"
 //   P:tables:v<N>:regions        HASH  code -> JSON {name_zh, name_en}
 //   P:tables:v<N>:caller_prefixes HASH prefix -> division
+//   P:tables:v<N>:topics         HASH  topic code -> JSON {name_zh, name_en} (absent in
+//                                versions published before topics: no topics)
 //   P:tables:announce            pub/sub channel; message = the new version number
 // A version's keys are written first, then `current` is switched inside one MULTI/EXEC,
 // so a reader never sees a half-written version. Old versions beyond the newest few are
