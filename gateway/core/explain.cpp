@@ -203,7 +203,7 @@ std::size_t columns(std::string_view text) {
 
 void line(std::string& out, std::string_view label, const std::string& text) {
   std::string row(label);
-  padTo(row, 11);
+  if (!text.empty()) padTo(row, 11);
   out += row + text + "\n";
 }
 
@@ -322,18 +322,15 @@ std::string explainText(const RoutingTable& table, const DecideInput& input, con
         row += ", weight " + std::to_string(c.weight);
       }
       row += "  ";
-      if (c.usable()) {
-        row += "usable";
-      } else {
-        row += "skipped: " + std::string(skipReasonName(c.skip));
-      }
+      row += c.usable() ? "usable" : "skipped: " + std::string(skipReasonName(c.skip));
       if (!trunk.hours.alwaysOpen()) {
-        row += " (hours " + hoursText(trunk.hours);
         if (const auto change = trunk.hours.nextChange(input.now_unix, kHoursHorizon)) {
-          row += std::string(trunk.openAt(input.now_unix) ? "; closes " : "; opens ") +
+          row += std::string(trunk.openAt(input.now_unix) ? ", closes " : ", opens ") +
                  formatCst(*change);
         }
-        row += ")";
+        row += "\n";
+        padTo(row, row.size() + 5 + std::to_string(i + 1).size());
+        row += "hours " + hoursText(trunk.hours);
       }
       out += row + "\n";
     }
@@ -356,7 +353,10 @@ std::string explainText(const RoutingTable& table, const DecideInput& input, con
              std::string(decisionStageName(d.rejected_at)) + "]";
   }
   line(out, "answer", answer);
-  line(out, "tables", "version " + std::to_string(table.version()));
+  // Version 0 is never published (versions count from 1): a table read from files.
+  line(out, "tables",
+       table.version() == 0 ? "read from files (not a published version)"
+                            : "version " + std::to_string(table.version()));
   return out;
 }
 

@@ -8,7 +8,7 @@
 
 int main(int argc, char** argv) {
   std::vector<sb::ctl::Command> commands;
-  for (auto group : {sb::ctl::tablesCommands()}) {
+  for (auto group : {sb::ctl::tablesCommands(), sb::ctl::routeCommands()}) {
     commands.insert(commands.end(), group.begin(), group.end());
   }
   try {

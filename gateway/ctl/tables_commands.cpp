@@ -1,42 +1,17 @@
 // switchboardctl tables validate | publish | show. SPEC §5: operators edit YAML files, the
 // CLI validates them (every error with file:line) and publishes them as a new version.
 #include <charconv>
-#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 
 #include "core/routing_table.hpp"
 #include "ctl/commands.hpp"
+#include "ctl/common.hpp"
 #include "redis/table_info.hpp"
 #include "redis/table_store.hpp"
-#include "tables/yaml_tables.hpp"
 
 namespace sb::ctl {
 namespace {
-
-constexpr const char* kPasswordEnv = "SWITCHBOARD_REDIS_PASSWORD";
-
-OptionSpec redisOption() {
-  return {"redis", "HOST:PORT", "Redis server ([IPv6]:PORT also accepted)", true};
-}
-OptionSpec prefixOption() { return {"prefix", "PREFIX", "key prefix (default: sb)", false}; }
-
-redis::RedisAddress redisAddress(const Args& args) {
-  redis::RedisAddress addr;
-  try {
-    addr = redis::parseRedisAddress(*args.get("redis"));
-  } catch (const std::invalid_argument& e) {
-    throw UsageError(e.what());
-  }
-  if (const auto prefix = args.get("prefix")) addr.prefix = *prefix;
-  // style.md: secrets come from the environment and are never printed.
-  if (const char* password = std::getenv(kPasswordEnv)) addr.password = password;
-  return addr;
-}
-
-std::string plural(std::size_t n, const char* one, const char* many) {
-  return std::to_string(n) + " " + (n == 1 ? one : many);
-}
 
 std::string counts(const core::TableSpec& spec) {
   std::string out = plural(spec.trunks.size(), "trunk", "trunks") + ", " +
@@ -46,34 +21,12 @@ std::string counts(const core::TableSpec& spec) {
   if (!spec.caller_prefixes.empty()) {
     out += ", " + plural(spec.caller_prefixes.size(), "caller prefix", "caller prefixes");
   }
+  if (!spec.topics.empty()) out += ", " + plural(spec.topics.size(), "topic", "topics");
   return out;
 }
 
-void printErrors(const std::vector<core::TableError>& errors) {
-  for (const core::TableError& e : errors) std::cerr << core::formatError(e) << "\n";
-  std::cerr << "invalid: " << plural(errors.size(), "error", "errors") << "\n";
-}
-
-// The directory's tables, built once with the same spec that will be published.
-// nullopt after printing every error.
-std::optional<core::TableSpec> loadValid(const std::string& dir) {
-  if (!std::filesystem::is_directory(dir)) throw UsageError("'" + dir + "' is not a directory");
-  tables::LoadResult loaded = tables::loadTableDir(dir);
-  if (!loaded.errors.empty()) {
-    // validateTableDir adds what the build can still say about the readable part.
-    printErrors(tables::validateTableDir(dir));
-    return std::nullopt;
-  }
-  const core::BuildResult built = core::buildTable(loaded.spec, 0);
-  if (!built.errors.empty()) {
-    printErrors(built.errors);
-    return std::nullopt;
-  }
-  return std::move(loaded.spec);
-}
-
 int validate(const Args& args) {
-  const std::optional<core::TableSpec> spec = loadValid(args.positional[0]);
+  const std::optional<core::TableSpec> spec = loadValidDir(args.positional[0]);
   if (!spec) return kExitFailed;
   std::cout << "ok: " << counts(*spec) << "\n";
   return kExitOk;
@@ -89,7 +42,7 @@ int publish(const Args& args) {
       throw UsageError("--keep must be a positive integer");
     }
   }
-  const std::optional<core::TableSpec> spec = loadValid(dir);
+  const std::optional<core::TableSpec> spec = loadValidDir(dir);
   if (!spec) {
     std::cerr << "not published: fix the errors above first\n";
     return kExitFailed;
@@ -148,7 +101,8 @@ std::vector<Command> tablesCommands() {
               "DIR",
               "check a routing-table directory; print every error as file:line: message",
               "DIR holds trunks.yaml, routes.yaml, area-codes.yaml, regions.yaml and optionally\n"
-              "caller-prefixes.yaml. Exit status 0 when valid, 1 when not (every error printed).",
+              "caller-prefixes.yaml and topics.yaml. Exit status 0 when valid, 1 when not (every "
+              "error printed).",
               {},
               1,
               1,
@@ -160,7 +114,7 @@ std::vector<Command> tablesCommands() {
               "The tables are validated first; an invalid set is never published (exit 1).\n"
               "The new version is written, made current atomically and announced to every\n"
               "gateway. Old versions beyond the newest few are deleted.",
-              {redisOption(),
+              {redisOption(true),
                prefixOption(),
                {"keep", "N", "versions to keep in Redis (default: 5)", false}},
               1,
@@ -171,7 +125,7 @@ std::vector<Command> tablesCommands() {
               "",
               "show the current (or a given) version's meta data and sizes",
               "",
-              {redisOption(),
+              {redisOption(true),
                prefixOption(),
                {"version", "N", "the version to show (default: the current one)", false}},
               0,
