@@ -81,7 +81,8 @@ TEST_CASE("switchboardctl tables validate", "[ctl]") {
   const ProcessResult ok = ctl({"tables", "validate", sb::test::exampleDir()});
   INFO(ok.err);
   CHECK(ok.exit_code == 0);
-  CHECK(ok.out == "ok: 8 trunks, 8 routes, 6 area codes, 56 regions\n");
+  CHECK(ok.out ==
+        "ok: 9 trunks, 10 routes, 6 area codes, 56 regions, 5 caller prefixes, 173 topics\n");
 
   const std::string dir = sb::test::fixtureDir("bad-items");
   const ProcessResult bad = ctl({"tables", "validate", dir});
@@ -135,7 +136,7 @@ TEST_CASE("switchboardctl tables publish and show", "[ctl]") {
   CHECK_THAT(show.out, Catch::StartsWith("version: 2 (current)\n"));
   CHECK_THAT(show.out, Catch::Contains("meta.source: " + sb::test::exampleDir()));
   CHECK_THAT(show.out, Catch::Contains("meta.published_at: "));
-  CHECK_THAT(show.out, Catch::Contains("trunks=8 routes=8 area_codes=6 regions=56"));
+  CHECK_THAT(show.out, Catch::Contains("trunks=9 routes=10 area_codes=6 regions=56 caller_prefixes=5 topics=173"));
   CHECK_THAT(show.out, Catch::Contains("versions in redis: 1 2"));
 
   const ProcessResult old = ctl({"tables", "show", "--redis", redis, "--version", "1"});

@@ -33,11 +33,22 @@ inline std::string canonical(const core::TableSpec& spec) {
     for (const std::string& item : items) out += (out.empty() ? "" : ",") + item;
     return out;
   };
+  const auto rules = [&joined](const std::vector<core::HoursRuleSpec>& items) {
+    std::vector<std::string> texts;
+    for (const core::HoursRuleSpec& rule : items) texts.push_back(rule.text);
+    return "[" + joined(texts) + "]";
+  };
   std::vector<std::string> trunks;
   for (const core::TrunkSpec& t : spec.trunks) {
+    std::string hours = "7x24";
+    if (t.hours) {
+      hours = "weekly=" + (t.hours->weekly ? rules(*t.hours->weekly) : std::string("all")) +
+              " closed=" + rules(t.hours->closed) + " open=" + rules(t.hours->open);
+    }
     trunks.push_back("trunk " + t.name + " region=" + t.region + " display=" + t.display_name +
                      " targets=" + joined(t.targets) + " sources=" + joined(t.sources) +
-                     " capacity=" + std::to_string(t.capacity) + " cps=" + std::to_string(t.cps));
+                     " capacity=" + std::to_string(t.capacity) + " cps=" + std::to_string(t.cps) +
+                     " hours=" + hours);
   }
   std::vector<std::string> routes;
   for (const core::RouteSpec& r : spec.routes) {
@@ -60,6 +71,9 @@ inline std::string canonical(const core::TableSpec& spec) {
   }
   for (const core::CallerPrefixSpec& p : spec.caller_prefixes) {
     others.push_back("prefix " + p.prefix + " " + p.division);
+  }
+  for (const core::TopicSpec& t : spec.topics) {
+    others.push_back("topic " + t.code + " " + t.name_zh + " " + t.name_en);
   }
   std::string out;
   for (auto* list : {&trunks, &routes, &others}) {

@@ -98,7 +98,7 @@ TEST_CASE("the watcher loads the current version, then each announced one", "[wa
   CHECK(rec.versions() == std::vector<std::uint64_t>{1});
   CHECK(rec.states() == std::vector<bool>{true});
   const auto first = rec.last();
-  CHECK(first->trunks().size() == 8);
+  CHECK(first->trunks().size() == 9);
   CHECK(first->lookup(320500).route != nullptr);
 
   spec.trunks[1].capacity = 55;  // js-suzhou

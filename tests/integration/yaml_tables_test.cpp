@@ -91,15 +91,16 @@ TEST_CASE("the example tables load and validate", "[tables]") {
   INFO(allErrors(loaded.errors));
   REQUIRE(loaded.errors.empty());
   const sb::core::TableSpec& spec = loaded.spec;
-  CHECK(spec.trunks.size() == 8);
-  CHECK(spec.routes.size() == 8);
+  CHECK(spec.trunks.size() == 9);
+  CHECK(spec.routes.size() == 10);
   CHECK(spec.area_codes.size() == 6);
   CHECK(spec.regions.size() == 56);
-  CHECK(spec.caller_prefixes.empty());
+  CHECK(spec.caller_prefixes.size() == 5);
+  CHECK(spec.topics.size() == 173);
 
   // Trunks in file order, each with its file:line.
   CHECK(spec.trunks.front().name == "js-province");
-  CHECK(spec.trunks.back().name == "mohrss-national");
+  CHECK(spec.trunks.back().name == "js-inspection");
   const sb::core::TrunkSpec* suzhou = findTrunk(spec, "js-suzhou");
   REQUIRE(suzhou != nullptr);
   CHECK(suzhou->region == "320500");
@@ -109,7 +110,20 @@ TEST_CASE("the example tables load and validate", "[tables]") {
   CHECK(suzhou->capacity == 100);
   CHECK(suzhou->cps == 20);
   CHECK(suzhou->loc.file == exampleDir() + "/trunks.yaml");
-  CHECK(suzhou->loc.line == 24);
+  CHECK(suzhou->loc.line == 34);
+  // Opening hours: each rule with its own line (errors name it).
+  REQUIRE(suzhou->hours.has_value());
+  REQUIRE(suzhou->hours->weekly.has_value());
+  REQUIRE(suzhou->hours->weekly->size() == 2);
+  CHECK((*suzhou->hours->weekly)[0].text == "mon-fri 08:30-17:30");
+  CHECK((*suzhou->hours->weekly)[1].loc.line == 42);
+  CHECK(suzhou->hours->closed.size() == 7);
+  CHECK(suzhou->hours->closed[4].text == "2026-10-05");
+  CHECK(suzhou->hours->closed[4].loc.line == 44);  // the flow list's second line
+  REQUIRE(suzhou->hours->open.size() == 2);
+  CHECK(suzhou->hours->open[1].text == "2026-10-10 08:30-17:30");
+  CHECK_FALSE(findTrunk(spec, "js-province")->hours.has_value());  // 7x24
+  CHECK(findRoute(spec, "320000/0202") != nullptr);
 
   const sb::core::RouteSpec* route = findRoute(spec, "320500");
   REQUIRE(route != nullptr);
@@ -136,8 +150,9 @@ TEST_CASE("the example tables load and validate", "[tables]") {
   CHECK(errors.empty());
   const sb::core::BuildResult built = sb::core::buildTable(spec, 1);
   REQUIRE(built.table != nullptr);
-  CHECK(built.table->trunks().size() == 8);
-  CHECK(built.table->routeCount() == 8);
+  CHECK(built.table->trunks().size() == 9);
+  CHECK(built.table->routeCount() == 10);
+  CHECK(built.table->topicCount() == 173);
   CHECK(built.table->areaCode("0512") == sb::core::RegionCode{320500});
 }
 
