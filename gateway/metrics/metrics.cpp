@@ -39,7 +39,7 @@ std::string regionText(core::RegionCode code) {
 std::string_view rejectName(Reject reason) {
   static constexpr std::array<std::string_view, static_cast<std::size_t>(Reject::kCount)> names = {
       "acl",      "rate_limit",   "malformed",   "no_route", "loop",
-      "capacity", "max_forwards", "unsupported", "shutdown"};
+      "capacity", "max_forwards", "unsupported", "shutdown", "unavailable"};
   return names[static_cast<std::size_t>(reason)];
 }
 
@@ -142,6 +142,11 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                      .Help("Forwarding attempts that could not be sent to a trunk target")
                      .Register(reg)
                      .Add({});
+  invalid_topic_ = &prometheus::BuildCounter()
+                        .Name("switchboard_invalid_topics_total")
+                        .Help("Calls whose X-12333-Topic is not a listed topic (ignored)")
+                        .Register(reg)
+                        .Add({});
 }
 
 Metrics::~Metrics() = default;
@@ -189,6 +194,7 @@ void Metrics::tableVersion(std::uint64_t version, double loaded_unix_seconds) {
 void Metrics::tableReload(bool ok) { (ok ? reload_ok_ : reload_error_)->Increment(); }
 void Metrics::redisUp(bool up) { redis_up_->Set(up ? 1 : 0); }
 void Metrics::badTrunkTarget() { bad_target_->Increment(); }
+void Metrics::invalidTopic() { invalid_topic_->Increment(); }
 
 std::string Metrics::serialize() const {
   prometheus::TextSerializer serializer;

@@ -38,6 +38,7 @@ enum class Reject : std::uint8_t {
   TooManyHops,
   Unsupported,
   Shutdown,
+  Unavailable,  // every trunk of the route skipped (closed, down, full...) before forwarding
   kCount
 };
 
@@ -89,6 +90,7 @@ class Metrics {
   void tableReload(bool ok);
   void redisUp(bool up);
   void badTrunkTarget();
+  void invalidTopic();
 
   // The text exposition of everything (for the admin listener and tests).
   std::string serialize() const;
@@ -113,6 +115,7 @@ class Metrics {
   prometheus::Counter* reload_error_;
   prometheus::Gauge* redis_up_;
   prometheus::Counter* bad_target_;
+  prometheus::Counter* invalid_topic_;
 
   std::mutex trunk_mutex_;
   std::unordered_map<std::string, std::unique_ptr<TrunkHandles>> trunks_;

@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "core/decide.hpp"
 #include "core/dialled.hpp"
 #include "log/log.hpp"
 
@@ -44,6 +45,14 @@ std::string_view callerNumber(sip_t const* sip) {
     if (paid->paid_url->url_user) return sv(paid->paid_url->url_user);
   }
   if (sip->sip_from && sip->sip_from->a_url->url_user) return sv(sip->sip_from->a_url->url_user);
+  return {};
+}
+
+// SPEC §3: the optional topic of the call.
+std::string_view topicHeader(sip_t const* sip) {
+  for (sip_unknown_t const* u = sip->sip_unknown; u; u = u->un_next) {
+    if (u->un_name && strcasecmp(u->un_name, "X-12333-Topic") == 0) return sv(u->un_value);
+  }
   return {};
 }
 
@@ -125,64 +134,50 @@ void Proxy::newCall(msg_t* msg, sip_t* sip) {
   }
   const core::RoutingTable& table = *snapshot_->table;
 
-  // Stage: dialled number.
+  // Stages dialled number -> region -> route -> candidates: the same core code as
+  // `switchboardctl route explain` and the admin dry-run.
   std::string_view user = sv(sip->sip_request->rq_url->url_user);
-  core::DialResult dial = core::parseDialled(user);
-  if (!dial.ok()) {
-    int status = core::dialErrorStatus(dial.error);
-    std::string reason(dial.reason);
-    rejectStateless(msg, status, status == 484 ? "Address Incomplete" : "Not Found", reason.c_str(),
-                    status == 484 ? metrics::Reject::Malformed : metrics::Reject::NoRoute);
-    return;
-  }
-
-  // Stage: region.
-  core::RegionCode region = core::kNoRegion;
-  switch (dial.dialled.form) {
-    case core::DialledForm::Division:
-      if (!table.knownRegion(dial.dialled.division)) {
-        rejectStateless(msg, 404, "Not Found", "unknown division code", metrics::Reject::NoRoute);
-        return;
-      }
-      region = dial.dialled.division;
-      break;
-    case core::DialledForm::AreaCode: {
-      auto r = table.areaCode(dial.dialled.area_code);
-      if (!r) {
-        rejectStateless(msg, 404, "Not Found", "unknown area code", metrics::Reject::NoRoute);
-        return;
-      }
-      region = *r;
-      break;
-    }
-    case core::DialledForm::Bare: {
-      std::string number = core::normaliseCallerNumber(callerNumber(sip));
-      if (auto r = table.callerRegion(number)) region = *r;
-      break;
-    }
-  }
-
-  // Stage: route.
-  core::LookupResult found;
-  if (region != core::kNoRegion) {
-    found = table.lookup(region);
-  } else if (table.defaultRoute()) {
-    found.route = table.defaultRoute();
-    found.level = core::Level::Default;
-  }
-  if (!found.route) {
-    metrics_.lookupMiss();
-    rejectStateless(
-        msg, 404, "Not Found",
-        region == core::kNoRegion ? "no caller region and no default route" : "no route",
-        metrics::Reject::NoRoute);
-    return;
-  }
-  metrics_.lookup(found.level);
-
-  // Stage: candidates.
+  core::DecideInput input;
+  input.dialled = user;
+  input.caller = callerNumber(sip);
+  input.topic = topicHeader(sip);
+  input.now_unix =
+      static_cast<std::int64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                    std::chrono::system_clock::now().time_since_epoch())
+                                    .count());
   random_state_ += 0x9e3779b97f4a7c15ULL;
-  std::vector<core::TrunkIndex> candidates = core::candidateOrder(*found.route, random_state_);
+  input.random = random_state_;
+  core::decide(table, input, decision_);
+  if (decision_.topic_status == core::TopicStatus::Invalid) metrics_.invalidTopic();
+  if (!decision_.forward()) {
+    metrics::Reject counted = metrics::Reject::NoRoute;
+    switch (decision_.rejected_at) {
+      case core::DecisionStage::Dialled:
+        if (decision_.status == 484) counted = metrics::Reject::Malformed;
+        break;
+      case core::DecisionStage::Route:
+        metrics_.lookupMiss();
+        break;
+      case core::DecisionStage::Candidates:
+        metrics_.lookup(decision_.found.level);
+        counted = metrics::Reject::Unavailable;
+        break;
+      default:
+        break;
+    }
+    std::string reason(decision_.reason);
+    const char* phrase = decision_.status == 484   ? "Address Incomplete"
+                         : decision_.status == 503 ? "Service Unavailable"
+                                                   : "Not Found";
+    rejectStateless(msg, decision_.status, phrase, reason.c_str(), counted);
+    return;
+  }
+  metrics_.lookup(decision_.found.level);
+  std::vector<core::TrunkIndex> candidates;
+  candidates.reserve(decision_.usable);
+  for (const auto& c : decision_.candidates) {
+    if (c.usable()) candidates.push_back(c.trunk);
+  }
 
   // Stage: forward. From here the call is stateful.
   std::string source = sourceAddress(msg);
@@ -195,12 +190,16 @@ void Proxy::newCall(msg_t* msg, sip_t* sip) {
   call->snap = snapshot_;
   call->candidates = std::move(candidates);
   call->invite_at = std::chrono::steady_clock::now();
-  call->user = std::string(user);
+  call->user = std::string(user);  // copied: `user` points into the message
   call->call_id = sip->sip_call_id->i_id;
   const core::Trunk* origin = table.trunkBySource(source);
   call->origin = origin ? origin->name : "-";
-  call->region = region != core::kNoRegion ? regionText(region) : "default";
-  call->level = found.level;
+  call->region =
+      decision_.region != core::kNoRegion ? regionText(decision_.region) : std::string("default");
+  call->level = decision_.found.level;
+  if (decision_.topic_status == core::TopicStatus::Valid) {
+    call->topic = std::string(core::topicText(decision_.topic).view());
+  }
   call->loop_hash = hash;
   call->serial = ++serial_;
   call->tcp_in = sip->sip_via && sip->sip_via->v_protocol &&
@@ -285,7 +284,8 @@ bool Proxy::forwardToTrunk(Call& call, core::TrunkIndex trunk) {
     sip_unknown_t* next = u->un_next;
     if (u->un_name && (strcasecmp(u->un_name, "X-12333-Origin") == 0 ||
                        strcasecmp(u->un_name, "X-12333-Region") == 0 ||
-                       strcasecmp(u->un_name, "X-12333-Level") == 0)) {
+                       strcasecmp(u->un_name, "X-12333-Level") == 0 ||
+                       strcasecmp(u->un_name, "X-12333-Topic") == 0)) {
       msg_header_remove(fwd, reinterpret_cast<msg_pub_t*>(sip), reinterpret_cast<msg_header_t*>(u));
     }
     u = next;
@@ -296,6 +296,11 @@ bool Proxy::forwardToTrunk(Call& call, core::TrunkIndex trunk) {
   msg_header_add_make(fwd, reinterpret_cast<msg_pub_t*>(sip), sip_unknown_class, h.c_str());
   h = "X-12333-Level: " + std::string(core::levelName(call.level));
   msg_header_add_make(fwd, reinterpret_cast<msg_pub_t*>(sip), sip_unknown_class, h.c_str());
+  if (!call.topic.empty()) {
+    // Only a listed topic is passed on; an invalid one was counted and dropped.
+    h = "X-12333-Topic: " + call.topic;
+    msg_header_add_make(fwd, reinterpret_cast<msg_pub_t*>(sip), sip_unknown_class, h.c_str());
+  }
 
   // RFC 3261 §16.6 item 4: Record-Route, doubled when the call changes transport.
   bool tcp_out = target.transport == "tcp";

@@ -44,6 +44,7 @@ struct Proxy::Call {
   std::string call_id;
   std::string origin;  // origin trunk name or "-"
   std::string region;  // routing key, 6 digits
+  std::string topic;   // valid X-12333-Topic to pass on, or empty
   core::Level level = core::Level::Default;
   std::uint64_t loop_hash = 0;
   std::uint64_t serial = 0;

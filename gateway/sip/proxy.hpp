@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "core/decide.hpp"
 #include "metrics/metrics.hpp"
 #include "sip/snapshot.hpp"
 
@@ -105,6 +106,7 @@ class Proxy {
   std::size_t in_progress_ = 0;
   std::uint64_t serial_ = 0;
   std::uint64_t random_state_;
+  core::Decision decision_;  // reused by every new call: its candidate vector keeps capacity
   std::vector<std::pair<std::string, std::string>> own_;  // host, port ("" = 5060)
   std::string rr_udp_;
   std::string rr_tcp_;
