@@ -5,6 +5,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/thread.h>
+#include <sys/queue.h>
 
 #include <cstring>
 
@@ -20,6 +21,33 @@ void reply(evhttp_request* req, int code, const char* reason, const char* type,
   evbuffer_add(buf, body.data(), body.size());
   evhttp_send_reply(req, code, reason, buf);
   evbuffer_free(buf);
+}
+
+std::string queryValue(const evkeyvalq& query, const char* key) {
+  const char* v = evhttp_find_header(&query, key);
+  return v ? std::string(v) : std::string();
+}
+
+void handleExplain(evhttp_request* req, Control& control) {
+  evkeyvalq query;
+  TAILQ_INIT(&query);
+  const evhttp_uri* uri = evhttp_request_get_evhttp_uri(req);
+  const char* q = uri ? evhttp_uri_get_query(uri) : nullptr;
+  if (q && evhttp_parse_query_str(q, &query) != 0) {
+    reply(req, 400, "Bad Request", "application/json", "{\"error\":\"bad query string\"}\n");
+    return;
+  }
+  ExplainQuery eq{queryValue(query, "uri"), queryValue(query, "caller"), queryValue(query, "topic"),
+                  queryValue(query, "time")};
+  evhttp_clear_headers(&query);
+  if (eq.uri.empty()) {
+    reply(req, 400, "Bad Request", "application/json",
+          "{\"error\":\"uri is required, e.g. ?uri=sip:12333320500@gateway\"}\n");
+    return;
+  }
+  HttpAnswer answer = control.explain ? control.explain(eq) : HttpAnswer{503, "{}"};
+  reply(req, answer.status, answer.status == 200 ? "OK" : "Error", "application/json",
+        answer.body + "\n");
 }
 
 void handle(evhttp_request* req, void* arg) {
@@ -40,6 +68,8 @@ void handle(evhttp_request* req, void* arg) {
           ready ? "ready\n" : "not ready\n");
   } else if (path == "/api/v1/status") {
     reply(req, 200, "OK", "application/json", control->status_json ? control->status_json() : "{}");
+  } else if (path == "/api/v1/route/explain") {
+    handleExplain(req, *control);
   } else if (path == "/metrics") {
     reply(req, 200, "OK", "text/plain; version=0.0.4",
           control->metrics_text ? control->metrics_text() : "");

@@ -13,10 +13,24 @@ struct evhttp;
 
 namespace sb::admin {
 
+// GET /api/v1/route/explain?uri=sip:12333320500@gw&caller=...&topic=...&time=...
+struct ExplainQuery {
+  std::string uri;
+  std::string caller;
+  std::string topic;
+  std::string time;  // ISO 8601 or unix seconds; empty: now
+};
+
+struct HttpAnswer {
+  int status = 200;
+  std::string body;
+};
+
 struct Control {
-  std::function<bool()> ready;                // tables loaded and SIP listening
-  std::function<std::string()> status_json;   // a JSON object
-  std::function<std::string()> metrics_text;  // Prometheus text exposition
+  std::function<bool()> ready;                             // tables loaded and SIP listening
+  std::function<std::string()> status_json;                // a JSON object
+  std::function<std::string()> metrics_text;               // Prometheus text exposition
+  std::function<HttpAnswer(const ExplainQuery&)> explain;  // JSON of core::explainJson
 };
 
 class AdminServer {

@@ -25,6 +25,9 @@
 
 #include "admin/admin_server.hpp"
 #include "config/config.hpp"
+#include "core/china_time.hpp"
+#include "core/decide.hpp"
+#include "core/explain.hpp"
 #include "log/log.hpp"
 #include "metrics/metrics.hpp"
 #include "redis/table_store.hpp"
@@ -110,6 +113,9 @@ struct App {
   std::atomic<bool> redis_up{false};
   std::atomic<std::size_t> in_progress{0};
   std::atomic<std::size_t> established{0};
+  // The snapshot in force, for readers off the SIP thread (admin dry-run).
+  std::mutex current_mutex;
+  std::shared_ptr<const sip::RoutingSnapshot> current;
 };
 
 App* g_app = nullptr;
@@ -132,6 +138,10 @@ int onWake(su_root_magic_t*, su_wait_t* w, su_wakeup_arg_t*) {
   if (auto snap = app.mailbox.take()) {
     std::uint64_t version = snap->table->version();
     app.proxy->setSnapshot(snap);
+    {
+      std::lock_guard<std::mutex> lock(app.current_mutex);
+      app.current = snap;
+    }
     app.table_version = version;
     app.table_loaded_at = snap->loaded_unix;
     app.table_loaded = true;
@@ -172,6 +182,33 @@ std::string statusJson(App& app) {
       << ",\"calls_in_progress\":" << app.in_progress.load()
       << ",\"established_calls\":" << app.established.load() << "}\n";
   return out.str();
+}
+
+// The admin API's route dry-run: the same core::decide the SIP thread runs, on the same
+// snapshot, rendered by core::explainJson (as `switchboardctl route explain --json`).
+admin::HttpAnswer explainRoute(App& app, const admin::ExplainQuery& q) {
+  std::shared_ptr<const sip::RoutingSnapshot> snap;
+  {
+    std::lock_guard<std::mutex> lock(app.current_mutex);
+    snap = app.current;
+  }
+  if (!snap) return {503, "{\"error\":\"routing tables not loaded\"}"};
+  core::DecideInput input;
+  std::string user = core::userOfUri(q.uri);
+  input.dialled = user;
+  input.caller = q.caller;
+  input.topic = q.topic;
+  if (q.time.empty()) {
+    input.now_unix = static_cast<std::int64_t>(nowUnix());
+  } else if (auto t = core::parseTimeText(q.time)) {
+    input.now_unix = *t;
+  } else {
+    return {400,
+            "{\"error\":\"time must be ISO 8601 (2026-11-24T09:00:00+08:00) or unix seconds\"}"};
+  }
+  input.random = 0;
+  core::Decision decision = core::decide(*snap->table, input);
+  return {200, core::explainJson(*snap->table, input, decision)};
 }
 
 void usage() {
@@ -267,6 +304,7 @@ int main(int argc, char** argv) {
   control.ready = [&app] { return app.table_loaded && app.listening && !app.draining; };
   control.status_json = [&app] { return statusJson(app); };
   control.metrics_text = [&app] { return app.metrics.serialize(); };
+  control.explain = [&app](const admin::ExplainQuery& q) { return explainRoute(app, q); };
   admin::AdminServer admin_server(control);
   if (app.config.admin.port != 0 &&
       !admin_server.start(app.config.admin.host, app.config.admin.port, error)) {

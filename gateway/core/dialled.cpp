@@ -102,4 +102,35 @@ int dialErrorStatus(DialError error) {
   return 484;
 }
 
+namespace {
+bool startsWithIgnoreCase(std::string_view text, std::string_view prefix) {
+  if (text.size() < prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i) {
+    char a = text[i];
+    if (a >= 'A' && a <= 'Z') a = static_cast<char>(a - 'A' + 'a');
+    if (a != prefix[i]) return false;
+  }
+  return true;
+}
+}  // namespace
+
+std::string userOfUri(std::string_view uri) {
+  if (uri.size() >= 2 && uri.front() == '<' && uri.back() == '>') {
+    uri = uri.substr(1, uri.size() - 2);
+  }
+  for (const std::string_view scheme : {"sip:", "sips:"}) {
+    if (startsWithIgnoreCase(uri, scheme)) {
+      uri.remove_prefix(scheme.size());
+      // RFC 3261 §19.1.1: without '@' a SIP URI names only a host; the user part is empty.
+      const std::size_t at = uri.find('@');
+      return at == std::string_view::npos ? std::string() : std::string(uri.substr(0, at));
+    }
+  }
+  if (startsWithIgnoreCase(uri, "tel:")) {
+    uri.remove_prefix(4);
+    return std::string(uri.substr(0, uri.find(';')));  // RFC 3966 parameters follow ';'
+  }
+  return std::string(uri);
+}
+
 }  // namespace sb::core

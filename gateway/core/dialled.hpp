@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "core/region.hpp"
@@ -45,6 +46,11 @@ DialResult parseDialled(std::string_view user);
 // China's area-code shape, shared with table validation: 010 and 02x are 0 + 2 digits,
 // every other code 0 + 3 digits ("0512"). Says nothing about whether the code is listed.
 bool isAreaCodeShape(std::string_view code);
+
+// The user part the daemon routes on: "sip:12333320500@gw" -> "12333320500"; a bare number
+// as given; "tel:12333320500;phone-context=..." -> "12333320500". Angle brackets of a pasted
+// name-addr are dropped. For `route explain` and the admin dry-run.
+std::string userOfUri(std::string_view uri);
 
 // SIP status for a parse error: 404 for NotService/BadCode, 484 for Malformed/Incomplete.
 int dialErrorStatus(DialError error);

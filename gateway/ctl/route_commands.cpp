@@ -13,41 +13,8 @@
 #include "ctl/common.hpp"
 
 namespace sb::ctl {
-namespace {
 
-bool startsWithIgnoreCase(std::string_view text, std::string_view prefix) {
-  if (text.size() < prefix.size()) return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i) {
-    const char c = text[i];
-    const char lower = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-    if (lower != prefix[i]) return false;
-  }
-  return true;
-}
-
-}  // namespace
-
-// The user part the daemon would route on: "sip:12333320500@gw" -> "12333320500"; a bare
-// number as given; "tel:12333320500;phone-context=..." -> "12333320500". Angle brackets of
-// a pasted name-addr are dropped.
-std::string uriUser(std::string_view uri) {
-  if (uri.size() >= 2 && uri.front() == '<' && uri.back() == '>') {
-    uri = uri.substr(1, uri.size() - 2);
-  }
-  for (const std::string_view scheme : {"sip:", "sips:"}) {
-    if (startsWithIgnoreCase(uri, scheme)) {
-      uri.remove_prefix(scheme.size());
-      // RFC 3261 §19.1.1: without '@' a SIP URI names only a host; the user part is empty.
-      const std::size_t at = uri.find('@');
-      return at == std::string_view::npos ? std::string() : std::string(uri.substr(0, at));
-    }
-  }
-  if (startsWithIgnoreCase(uri, "tel:")) {
-    uri.remove_prefix(4);
-    return std::string(uri.substr(0, uri.find(';')));  // RFC 3966 parameters follow ';'
-  }
-  return std::string(uri);
-}
+std::string uriUser(std::string_view uri) { return core::userOfUri(uri); }
 
 namespace {
 
