@@ -30,12 +30,11 @@ using detail::FileReader;
 using detail::Tainted;
 
 // One list of hours rules: each a string, kept with its own line for the build's errors.
-bool readHoursRules(FileReader& r, const YAML::Node& list, const YAML::Node& parent,
+// `key` is the list's key in the hours map: where a missing or non-list value is reported.
+bool readHoursRules(FileReader& r, const YAML::Node& key, const YAML::Node& list,
                     const std::string& what, std::vector<core::HoursRuleSpec>& out) {
   if (!list.IsSequence()) {
-    // A null value has no position of its own; the hours map's line is the next best.
-    r.error(list.Mark().line >= 0 ? list : parent,
-            what + " must be a list of strings, found " + describe(list));
+    r.error(key, what + " must be a list of strings, found " + describe(list));
     return false;
   }
   bool ok = true;
@@ -55,19 +54,25 @@ bool readHoursRules(FileReader& r, const YAML::Node& list, const YAML::Node& par
 // the shape; core::buildTable checks each rule's meaning at its own file:line.
 void readHours(FileReader& r, const YAML::Node& node, const std::string& what,
                std::optional<core::HoursSpec>& out) {
-  const auto f = r.fields(node, what, {"weekly", "closed", "open"});
-  if (!f) return;
+  if (!r.fields(node, what, {"weekly", "closed", "open"})) return;
   core::HoursSpec hours;
   hours.loc = r.loc(node);
-  if (const auto it = f->find("weekly"); it != f->end()) {
-    hours.weekly.emplace();
-    readHoursRules(r, it->second, node, what + " weekly", *hours.weekly);
-  }
-  if (const auto it = f->find("closed"); it != f->end()) {
-    readHoursRules(r, it->second, node, what + " closed", hours.closed);
-  }
-  if (const auto it = f->find("open"); it != f->end()) {
-    readHoursRules(r, it->second, node, what + " open", hours.open);
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    const std::string key = it->first.IsScalar() ? it->first.Scalar() : std::string();
+    // Copies: yaml-cpp's iterator hands out a temporary proxy.
+    const YAML::Node key_node = it->first;
+    const YAML::Node value = it->second;
+    if (key == "weekly" && !hours.weekly) {
+      std::vector<core::HoursRuleSpec> weekly;
+      // A weekly list that could not be read is left out rather than reported again as empty.
+      if (readHoursRules(r, key_node, value, what + " weekly", weekly) || !weekly.empty()) {
+        hours.weekly = std::move(weekly);
+      }
+    } else if (key == "closed") {
+      readHoursRules(r, key_node, value, what + " closed", hours.closed);
+    } else if (key == "open") {
+      readHoursRules(r, key_node, value, what + " open", hours.open);
+    }
   }
   out = std::move(hours);
 }
