@@ -136,7 +136,9 @@ TEST_CASE("switchboardctl tables publish and show", "[ctl]") {
   CHECK_THAT(show.out, Catch::StartsWith("version: 2 (current)\n"));
   CHECK_THAT(show.out, Catch::Contains("meta.source: " + sb::test::exampleDir()));
   CHECK_THAT(show.out, Catch::Contains("meta.published_at: "));
-  CHECK_THAT(show.out, Catch::Contains("trunks=9 routes=10 area_codes=6 regions=56 caller_prefixes=5 topics=173"));
+  CHECK_THAT(
+      show.out,
+      Catch::Contains("trunks=9 routes=10 area_codes=6 regions=56 caller_prefixes=5 topics=173"));
   CHECK_THAT(show.out, Catch::Contains("versions in redis: 1 2"));
 
   const ProcessResult old = ctl({"tables", "show", "--redis", redis, "--version", "1"});
