@@ -28,6 +28,7 @@ cmake --build build-release -j2 (picked up automatically when present).
   tests/load/bench_step.py                      # 500 1000 2000 3000 4000 5000, 10 s each
   tests/load/bench_step.py --rates 500,2000 --duration 5
   tests/load/bench_step.py --build-dir build-release --hold-ms 0 --keep
+  SWITCHBOARD_BIN=/path/to/switchboard tests/load/bench_step.py   # any daemon binary
 """
 
 import argparse
@@ -304,8 +305,8 @@ def main(argv=None):
     duration = min(max(args.duration, 1.0), 20.0)
 
     build_dir = find_build_dir(args.build_dir)
-    daemon = os.path.join(build_dir, "gateway", "app", "switchboard")
-    ctl = os.path.join(build_dir, "gateway", "ctl", "switchboardctl")
+    daemon = os.environ.get("SWITCHBOARD_BIN") or os.path.join(build_dir, "gateway", "app", "switchboard")
+    ctl = os.environ.get("SWITCHBOARDCTL_BIN") or os.path.join(build_dir, "gateway", "ctl", "switchboardctl")
     workdir = h.make_workdir("sb-bench-")
     print("switchboard: %s (CMAKE_BUILD_TYPE=%s)" % (daemon, build_type(build_dir)))
     print("sipp: %s; %d CPUs; work dir %s" % (h.SIPP, os.cpu_count(), workdir))
@@ -316,6 +317,7 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     redis = gw = uas = None
     rows = []
+    ok = False
     try:
         redis = h.RedisServer(workdir).start()
         uas_port = h.free_port()
@@ -359,6 +361,7 @@ def main(argv=None):
         print()
         print_table(rows)
         print("\ngateway VmHWM (peak RSS since start): %.1f MB" % (proc_hwm_kb(gw.pid()) / 1024.0))
+        ok = True
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         if rows:
@@ -373,7 +376,9 @@ def main(argv=None):
                 print("switchboard exited %s on SIGTERM\n%s" % (rc, gw.log_tail()), file=sys.stderr)
         if redis:
             redis.stop()
-        if not args.keep:
+        if args.keep or not ok:
+            print("work dir kept: %s" % workdir, file=sys.stderr)
+        else:
             shutil.rmtree(workdir, ignore_errors=True)
     failed_steps = [r for r in rows if r["path"] == "gateway" and (r["failed"] or r["peer_failed"])]
     return 1 if failed_steps else 0
