@@ -190,6 +190,11 @@ bool HoursCompiler::days(const HoursRuleSpec& rule, std::string_view text,
     start = comma + 1;
   }
   for (const std::string_view item : items) {
+    if (item.empty()) {
+      fail(rule, "weekly", "empty day in the day list (write days without spaces: 'mon,wed')");
+      ok = false;
+      continue;
+    }
     const std::size_t dash = item.find('-');
     const auto first = dayIndex(item.substr(0, dash));
     const auto last = dash == std::string_view::npos ? first : dayIndex(item.substr(dash + 1));

@@ -262,6 +262,11 @@ TEST_CASE("hours errors name the rule and its file:line", "[hours]") {
       {spec(std::vector<std::string>{"mon"}),
        {"tables/trunks.yaml:11: hours weekly 'mon': no time range (expected e.g. 'mon-fri "
         "08:30-17:30')"}},
+      {spec(std::vector<std::string>{"mon, wed 08:00-09:00"}),
+       {"tables/trunks.yaml:11: hours weekly 'mon, wed 08:00-09:00': empty day in the day list "
+        "(write days without spaces: 'mon,wed')",
+        "tables/trunks.yaml:11: hours weekly 'mon, wed 08:00-09:00': bad time range 'wed' "
+        "(expected HH:MM-HH:MM, times 00:00 to 23:59, an end of 24:00 allowed)"}},
       {spec(std::vector<std::string>{"mon-fri,wed 08:00-09:00"}),
        {"tables/trunks.yaml:11: hours weekly 'mon-fri,wed 08:00-09:00': day 'wed' listed twice"}},
       {spec(std::vector<std::string>{"mon-fri 08:30-17:30", "wed 12:00-13:00"}),
