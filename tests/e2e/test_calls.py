@@ -96,8 +96,8 @@ class GatewayTestCase(unittest.TestCase):
             cls.gw = h.Gateway(daemon_binary(), cls.workdir, cls.redis.address,
                                failover_timeout_ms=FAILOVER_MS, sip_port=sip_port,
                                extra_sip=cls.extra_sip)
+            cls.stack.callback(cls._stop_gateway)  # also when start() fails half-way
             cls.gw.start()
-            cls.stack.callback(cls._stop_gateway)
             cls.gw_re = h.re_escape(cls.gw.sip_address)
         except BaseException:
             cls.stack.close()
