@@ -8,7 +8,6 @@
 // input and the routing table, so a Decision is valid while both are.
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <span>
 #include <string_view>
