@@ -8,13 +8,12 @@
 
 #include "core/china_time.hpp"
 #include "core/decide.hpp"
+#include "core/dialled.hpp"
 #include "core/explain.hpp"
 #include "ctl/commands.hpp"
 #include "ctl/common.hpp"
 
 namespace sb::ctl {
-
-std::string uriUser(std::string_view uri) { return core::userOfUri(uri); }
 
 namespace {
 
@@ -26,7 +25,7 @@ int explain(const Args& args) {
   if (args.has("prefix") && !from_redis) throw UsageError("--prefix goes with --redis");
 
   core::DecideInput input;
-  const std::string user = uriUser(args.positional[0]);
+  const std::string user = core::userOfUri(args.positional[0]);
   const std::string caller = args.get("caller").value_or("");
   const std::string topic = args.get("topic").value_or("");
   input.dialled = user;

@@ -162,3 +162,25 @@ TEST_CASE("isAreaCodeShape follows China's area code lengths", "[dialled]") {
     CHECK(sb::core::isAreaCodeShape(c.code) == c.ok);
   }
 }
+
+TEST_CASE("userOfUri: the user part the daemon routes on", "[dialled]") {
+  struct Case {
+    std::string_view uri;
+    std::string_view user;
+  };
+  const Case cases[] = {
+      {"12333320500", "12333320500"},
+      {"sip:12333320500@gw", "12333320500"},
+      {"SIP:12333320500@10.0.0.1:5060;transport=tcp", "12333320500"},
+      {"sips:123330512@gw.example.cn", "123330512"},
+      {"<sip:12333@gw>", "12333"},
+      {"tel:12333320500;phone-context=+86", "12333320500"},
+      {"sip:12333320500", ""},  // a host only: RFC 3261 §19.1.1
+      {"sip:@gw", ""},
+      {"", ""},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(std::string(c.uri));
+    CHECK(sb::core::userOfUri(c.uri) == c.user);
+  }
+}
