@@ -130,6 +130,53 @@ void drainTick(su_root_magic_t*, su_timer_t*, su_timer_arg_t*) {
   }
 }
 
+// SIGHUP: re-read gateway.yaml; build aside, validate, swap, keep the last good one.
+void reloadConfig(App& app) {
+  config::ConfigResult loaded = config::loadConfigFile(app.config.source);
+  if (!loaded.config) {
+    app.metrics.configReload(false);
+    for (const auto& e : loaded.errors) {
+      SB_LOG(log::Level::Error, log::Line("config_reload_rejected").kv("error", e));
+    }
+    return;
+  }
+  const config::GatewayConfig& next = *loaded.config;
+  auto listenText = [](const config::GatewayConfig& c) {
+    std::string out;
+    for (const auto& l : c.sip.listen) {
+      out += config::transportName(l.transport) + ":" + l.host + ":" + std::to_string(l.port) + " ";
+    }
+    return out;
+  };
+  if (listenText(next) != listenText(app.config) || next.redis.host != app.config.redis.host ||
+      next.redis.port != app.config.redis.port || next.redis.prefix != app.config.redis.prefix ||
+      next.metrics.host != app.config.metrics.host ||
+      next.metrics.port != app.config.metrics.port || next.admin.host != app.config.admin.host ||
+      next.admin.port != app.config.admin.port) {
+    SB_LOG(log::Level::Warn,
+           log::Line("config_reload_partial")
+               .kv("note", "listen addresses and redis changes take effect after a restart"));
+  }
+  app.proxy->reconfigure(next.sip);
+  log::Level level = log::Level::Info;
+  log::parseLevel(next.log.level, level);
+  log::setLevel(level);
+  std::string source = app.config.source;
+  auto listen = app.config.sip.listen;
+  auto redis = app.config.redis;
+  auto metrics = app.config.metrics;
+  auto admin = app.config.admin;
+  app.config = next;
+  app.config.source = source;
+  app.config.sip.listen = listen;
+  app.config.redis = redis;
+  app.config.metrics = metrics;
+  app.config.admin = admin;
+  app.metrics.configReload(true);
+  SB_LOG(log::Level::Info, log::Line("config_reloaded").kv("file", source));
+  if (app.watcher) app.watcher->reloadNow();
+}
+
 int onWake(su_root_magic_t*, su_wait_t* w, su_wakeup_arg_t*) {
   App& app = *g_app;
   std::uint64_t count;
@@ -151,10 +198,7 @@ int onWake(su_root_magic_t*, su_wait_t* w, su_wakeup_arg_t*) {
                                  .kv("trunks", snap->table->trunks().size())
                                  .kv("routes", snap->table->routeCount()));
   }
-  if (g_reload.exchange(false)) {
-    SB_LOG(log::Level::Info, log::Line("sighup").kv("action", "reload_tables"));
-    if (app.watcher) app.watcher->reloadNow();
-  }
+  if (g_reload.exchange(false)) reloadConfig(app);
   if (g_stop.load() && !app.draining.exchange(true)) {
     // Stop taking new calls, let those in progress finish up to a deadline.
     SB_LOG(log::Level::Info,

@@ -63,6 +63,14 @@ class Reader {
     out = static_cast<std::uint32_t>(value);
   }
 
+  void readBool(const YAML::Node& node, const std::string& name, bool& out) {
+    if (node.IsScalar() && (node.Scalar() == "true" || node.Scalar() == "false")) {
+      out = node.Scalar() == "true";
+      return;
+    }
+    error(node, name + " must be true or false");
+  }
+
   void readPort(const YAML::Node& node, const std::string& name, int& out) {
     std::uint32_t value = 0;
     readUint(node, name, value, 0, 65535);
@@ -179,6 +187,16 @@ void parseInto(const YAML::Node& root, Reader& r, GatewayConfig& cfg) {
                       [&](const YAML::Node& v) { r.readUint(v, "sip.t2_ms", s.t2_ms, 10, 60000); }},
                      {"t4_ms",
                       [&](const YAML::Node& v) { r.readUint(v, "sip.t4_ms", s.t4_ms, 10, 60000); }},
+                     {"source_acl",
+                      [&](const YAML::Node& v) { r.readBool(v, "sip.source_acl", s.source_acl); }},
+                     {"flood_rate",
+                      [&](const YAML::Node& v) {
+                        r.readUint(v, "sip.flood_rate", s.flood_rate, 1, 1000000);
+                      }},
+                     {"flood_burst",
+                      [&](const YAML::Node& v) {
+                        r.readUint(v, "sip.flood_burst", s.flood_burst, 1, 1000000);
+                      }},
                      {"max_message_bytes",
                       [&](const YAML::Node& v) {
                         r.readUint(v, "sip.max_message_bytes", s.max_message_bytes, 1024, 1 << 20);

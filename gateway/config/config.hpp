@@ -29,6 +29,12 @@ struct SipConfig {
   std::uint32_t t2_ms = 4000;
   std::uint32_t t4_ms = 5000;
   std::uint32_t max_message_bytes = 65535;
+  // SPEC §9: only the source addresses of known trunks may send out-of-dialog requests
+  // (others get 403 before any routing). Off only for lab set-ups.
+  bool source_acl = true;
+  // Per-source flood limit on out-of-dialog requests (token bucket); excess gets 503.
+  std::uint32_t flood_rate = 500;  // requests per second per source address
+  std::uint32_t flood_burst = 1000;
 };
 
 struct RedisConfig {

@@ -147,6 +147,12 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                         .Help("Calls whose X-12333-Topic is not a listed topic (ignored)")
                         .Register(reg)
                         .Add({});
+  auto& cfg = prometheus::BuildCounter()
+                  .Name("switchboard_config_reloads_total")
+                  .Help("gateway.yaml reloads (SIGHUP), by result; a rejected file changes nothing")
+                  .Register(reg);
+  config_reload_ok_ = &cfg.Add({{"result", "ok"}});
+  config_reload_error_ = &cfg.Add({{"result", "error"}});
 }
 
 Metrics::~Metrics() = default;
@@ -195,6 +201,9 @@ void Metrics::tableReload(bool ok) { (ok ? reload_ok_ : reload_error_)->Incremen
 void Metrics::redisUp(bool up) { redis_up_->Set(up ? 1 : 0); }
 void Metrics::badTrunkTarget() { bad_target_->Increment(); }
 void Metrics::invalidTopic() { invalid_topic_->Increment(); }
+void Metrics::configReload(bool ok) {
+  (ok ? config_reload_ok_ : config_reload_error_)->Increment();
+}
 
 std::string Metrics::serialize() const {
   prometheus::TextSerializer serializer;

@@ -91,6 +91,7 @@ class Metrics {
   void redisUp(bool up);
   void badTrunkTarget();
   void invalidTopic();
+  void configReload(bool ok);
 
   // The text exposition of everything (for the admin listener and tests).
   std::string serialize() const;
@@ -116,6 +117,8 @@ class Metrics {
   prometheus::Gauge* redis_up_;
   prometheus::Counter* bad_target_;
   prometheus::Counter* invalid_topic_;
+  prometheus::Counter* config_reload_ok_;
+  prometheus::Counter* config_reload_error_;
 
   std::mutex trunk_mutex_;
   std::unordered_map<std::string, std::unique_ptr<TrunkHandles>> trunks_;

@@ -25,19 +25,6 @@ std::string regionText(core::RegionCode code) {
   return buf;
 }
 
-std::string sourceAddress(msg_t* msg) {
-  su_addrinfo_t* ai = msg_addrinfo(msg);
-  if (!ai || !ai->ai_addr) return {};
-  char buf[64] = {0};
-  auto* su = reinterpret_cast<su_sockaddr_t*>(ai->ai_addr);
-  if (su->su_family == AF_INET6) {
-    su_inet_ntop(AF_INET6, &su->su_sin6.sin6_addr, buf, sizeof buf);
-  } else {
-    su_inet_ntop(AF_INET, &su->su_sin.sin_addr, buf, sizeof buf);
-  }
-  return buf;
-}
-
 // SPEC §3: the caller's number from P-Asserted-Identity, else From.
 std::string_view callerNumber(sip_t const* sip) {
   if (auto* paid = sip_p_asserted_identity(sip)) {
@@ -120,13 +107,8 @@ void Proxy::newCall(msg_t* msg, sip_t* sip) {
                     metrics::Reject::Capacity);
     return;
   }
-  // Stage: loop.
+  // The loop was checked in onRequest; its hash marks our branches.
   std::uint64_t hash = loopHash(sip);
-  if (looped(sip, hash)) {
-    rejectStateless(msg, 482, "Loop Detected", "request looped back to the gateway",
-                    metrics::Reject::Loop);
-    return;
-  }
   if (!snapshot_) {
     rejectStateless(msg, 503, "Service Unavailable", "routing tables not loaded",
                     metrics::Reject::NoRoute);

@@ -148,6 +148,27 @@ void Proxy::shutdown() {
   }
 }
 
+bool Proxy::floodAdmit(const std::string& source) {
+  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::steady_clock::now().time_since_epoch())
+                 .count();
+  auto it = flood_.find(source);
+  if (it == flood_.end()) {
+    it = flood_.emplace(source, core::TokenBucket(config_.flood_rate, config_.flood_burst, now))
+             .first;
+  }
+  return it->second.take(now);
+}
+
+void Proxy::reconfigure(const config::SipConfig& config) {
+  auto listen = config_.listen;
+  config_ = config;
+  config_.listen = listen;
+  retry_after_ = std::to_string(config_.retry_after_s);
+  server_ = config_.server_name;
+  flood_.clear();  // new rates apply to fresh buckets
+}
+
 void Proxy::setSnapshot(std::shared_ptr<const RoutingSnapshot> snapshot) {
   snapshot_ = std::move(snapshot);
 }
@@ -256,6 +277,11 @@ void Proxy::rejectStateless(msg_t* msg, int status, const char* phrase, const ch
                             metrics::Reject counted) {
   metrics_.reject(counted);
   metrics_.response(status);
+  if (!reason) {
+    nta_msg_treply(agent_, msg, status, phrase, SIPTAG_SERVER_STR(server_.c_str()),
+                   TAG_IF(status == 503, SIPTAG_RETRY_AFTER_STR(retry_after_.c_str())), TAG_END());
+    return;
+  }
   char warning[160];
   std::snprintf(warning, sizeof warning, "399 switchboard \"%s\"", reason);
   char reason_hdr[200];
@@ -316,6 +342,28 @@ void Proxy::onRequest(msg_t* msg, sip_t* sip) {
   }
 
   bool in_dialog = sip->sip_to && sip->sip_to->a_tag;
+  if (!in_dialog) {
+    // style.md pipeline: limits (size and Max-Forwards above, loop here) -> source (ACL) ->
+    // rate, before anything is routed.
+    if (method == sip_method_invite && looped(sip, loopHash(sip))) {
+      rejectStateless(msg, 482, "Loop Detected", "request looped back to the gateway",
+                      metrics::Reject::Loop);
+      return;
+    }
+    std::string source = sourceAddress(msg);
+    if (config_.source_acl && snapshot_ && !snapshot_->table->trunkBySource(source)) {
+      // SPEC §9: 403 before any routing, saying nothing a scanner could learn from.
+      if (g_drop_log.admit() >= 0) {
+        SB_LOG(log::Level::Warn, log::Line("acl_reject").kv("source", source));
+      }
+      rejectStateless(msg, 403, "Forbidden", nullptr, metrics::Reject::Acl);
+      return;
+    }
+    if (!floodAdmit(source)) {
+      rejectStateless(msg, 503, "Service Unavailable", nullptr, metrics::Reject::RateLimit);
+      return;
+    }
+  }
   if (in_dialog) {
     forwardStateful(msg, sip);
     return;
@@ -453,6 +501,12 @@ void Proxy::sweepEstablished() {
   auto limit = std::chrono::seconds(config_.max_call_duration_s);
   auto now = std::chrono::steady_clock::now();
   bool changed = false;
+  // Forget flood buckets that are full again (bounded memory under a spoofed-source flood).
+  auto now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  for (auto it = flood_.begin(); it != flood_.end();) {
+    it = it->second.idle(now_ms) ? flood_.erase(it) : std::next(it);
+  }
   for (auto it = established_.begin(); it != established_.end();) {
     if (now - it->second.answered_at >= limit) {
       if (it->second.handles) it->second.handles->active->Decrement();

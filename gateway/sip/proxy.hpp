@@ -12,6 +12,7 @@
 
 #include "config/config.hpp"
 #include "core/decide.hpp"
+#include "core/token_bucket.hpp"
 #include "metrics/metrics.hpp"
 #include "sip/snapshot.hpp"
 
@@ -39,6 +40,9 @@ class Proxy {
   void shutdown();
 
   void setSnapshot(std::shared_ptr<const RoutingSnapshot> snapshot);
+  // SIGHUP: timers, limits and identity take effect for new transactions; listen addresses
+  // need a restart (the caller says so).
+  void reconfigure(const config::SipConfig& config);
   bool hasTable() const { return snapshot_ != nullptr; }
   bool listening() const { return agent_ != nullptr; }
   std::size_t callsInProgress() const { return in_progress_; }
@@ -62,8 +66,10 @@ class Proxy {
   void newCall(msg_s* msg, sip_s* sip);
   void forwardStateful(msg_s* msg, sip_s* sip);
   void forwardAck(msg_s* msg, sip_s* sip);
+  // `reason` nullptr: no Warning/Reason header (403 to an unknown source reveals nothing).
   void rejectStateless(msg_s* msg, int status, const char* phrase, const char* reason,
                        metrics::Reject counted);
+  bool floodAdmit(const std::string& source);
 
   // Call lifecycle (call.cpp).
   void tryNextTrunk(Call& call);
@@ -113,6 +119,7 @@ class Proxy {
   std::string retry_after_;
   std::string server_;
   std::unordered_multimap<std::string, Established> established_;
+  std::unordered_map<std::string, core::TokenBucket> flood_;  // by source address
 };
 
 }  // namespace sb::sip

@@ -43,4 +43,18 @@ inline bool hasControlChars(const char* s) {
   return false;
 }
 
+// The source IP address of a received message, as text ("127.0.0.11", "::1").
+inline std::string sourceAddress(msg_t* msg) {
+  su_addrinfo_t* ai = msg_addrinfo(msg);
+  if (!ai || !ai->ai_addr) return {};
+  char buf[64] = {0};
+  auto* su = reinterpret_cast<su_sockaddr_t*>(ai->ai_addr);
+  if (su->su_family == AF_INET6) {
+    su_inet_ntop(AF_INET6, &su->su_sin6.sin6_addr, buf, sizeof buf);
+  } else {
+    su_inet_ntop(AF_INET, &su->su_sin.sin_addr, buf, sizeof buf);
+  }
+  return buf;
+}
+
 }  // namespace sb::sip
