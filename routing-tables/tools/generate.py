@@ -9,11 +9,16 @@ Inputs
   --areas         geocode_dump areas   (libphonenumber's zh/en description of every area code)
   --mobiles       geocode_dump mobiles (the same for every 7-digit mobile prefix)
   --provinces     routing-tables/reference/provinces.tsv (systems, seats, provincial English names)
-  --source NAME=TEXT (repeatable) lines for the "Sources" header of every output file
+  --topics        routing-tables/reference/topic-codes.tsv (the topic codes routes may name)
+  --holidays-dir  chinese-days' dist/years/ (YYYY.json: public holidays and make-up working days)
+  --holiday-year  (repeatable) the years whose holidays the trunks with agent hours get
+  --source TEXT   (repeatable) lines for the "Sources" header of every output file
+  --holidays-source TEXT  the "Sources" line for the holiday data (trunks.yaml only)
 Outputs (under --out, normally routing-tables/)
   reference/divisions.tsv   reference/area-codes.tsv
   national/regions.yaml national/area-codes.yaml national/caller-prefixes.yaml
   national/trunks.yaml national/routes.yaml
+(national/topics.yaml is written by routing-tables/reference/topics_yaml.py, run by generate.sh.)
 
 Output is a pure function of the inputs (sorted, no timestamps), so a rerun with the same
 package versions reproduces it byte for byte (generate.sh --check verifies that).
@@ -39,6 +44,30 @@ CENTRALISED = "province-centralised"
 OWN_CENTER = "own-center"
 XIAMEN = "350200"  # context.md: Fujian is centralised except Xiamen, which has its own center
 XPCC = "660000"
+
+# Labour-inspection complaint routing (topic 0202, context.md "Complaint transfer"): the
+# provinces whose practice context.md describes get a province-level inspection trunk
+# (<province>-inspection) and a route "<province>/0202" -> [inspection trunk, province platform].
+# Only province-centralised provinces qualify: a city route beats a province topic route, so in
+# a per-city province the route would reach no city with its own center (build_network checks
+# this). Every other province's 0202 calls follow its general routes until an inspection trunk
+# is onboarded (add it here).
+INSPECTION_TOPIC = "0202"
+INSPECTION = {
+    "320000": ("江苏省劳动保障监察投诉",
+               "any city's complaint call is answered by provincial complaint seats (context.md)"),
+    "350000": ("福建省劳动保障监察投诉",
+               "the worker is given the local inspection office's number and the call is "
+               "transferred (context.md)"),
+}
+
+# Agent hours (context.md: agents typically 5 days x 8 hours, IVR and voice mail 7 x 24) of the
+# trunks staffed by agents alone - city centers, Xiamen, inspection seats - in China Standard
+# Time, in the loader's syntax (gateway/core/hours.cpp: days, then ranges). A default, not a
+# published timetable: operators set each center's real hours. Province platforms and the ministry
+# have no hours (7 x 24: IVR, voice mail) and are the backup in every route of those trunks.
+OFFICE_DAYS = "mon-fri"
+OFFICE_RANGES = "08:30-12:00 13:30-17:30"
 
 # GB/T 2260 pseudo-prefectures that are not prefecture-level divisions: a municipality's
 # 市辖区 / 县 groups, and xx90 (county-level units administered directly by the province).
@@ -408,6 +437,10 @@ def main():
     ap.add_argument("--areas", required=True)
     ap.add_argument("--mobiles", required=True)
     ap.add_argument("--provinces", required=True)
+    ap.add_argument("--topics", required=True)
+    ap.add_argument("--holidays-dir", required=True)
+    ap.add_argument("--holiday-year", action="append", type=int, required=True)
+    ap.add_argument("--holidays-source", required=True)
     ap.add_argument("--source", action="append", default=[])
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
@@ -597,8 +630,10 @@ def main():
     write(os.path.join(out_nat, "caller-prefixes.yaml"), text)
 
     # -- national/trunks.yaml and routes.yaml --
-    trunks, routes = build_network(divs)
-    write(os.path.join(out_nat, "trunks.yaml"), trunks_yaml(trunks, sources, divs))
+    holidays = load_holidays(args.holidays_dir, args.holiday_year)
+    trunks, routes = build_network(divs, load_topics(args.topics), holidays)
+    write(os.path.join(out_nat, "trunks.yaml"),
+          trunks_yaml(trunks, sources + [args.holidays_source], divs, args.holiday_year))
     write(os.path.join(out_nat, "routes.yaml"), routes_yaml(routes, sources, divs))
 
     summary = {
@@ -607,7 +642,9 @@ def main():
         "area_codes": len(area_codes), "area_codes_ambiguous": len(ambiguous),
         "area_codes_skipped": skipped_areas, "mobile_prefixes_valid": mobile_valid,
         "mobile_prefixes_mapped": len(prefixes), "caller_prefixes": len(compressed),
-        "trunks": len(trunks), "routes": len(routes), "no_name_en": [d.code for d in no_en],
+        "trunks": len(trunks), "trunks_with_hours": sum(1 for t in trunks if t.hours),
+        "routes": len(routes), "holidays_closed": len(holidays[0]),
+        "holidays_workdays": len(holidays[1]), "no_name_en": [d.code for d in no_en],
         "prefectures_without_area_code": [d.code + " " + d.name_zh for d in no_area_code],
     }
     json.dump(summary, sys.stdout, ensure_ascii=False, indent=1)
@@ -618,10 +655,52 @@ def main():
 
 
 class Trunk:
-    def __init__(self, name, region, display_name, host, source, capacity, cps, comment):
+    def __init__(self, name, region, display_name, host, source, capacity, cps, comment,
+                 hours=None):
         self.name, self.region, self.display_name = name, region, display_name
         self.host, self.source, self.capacity, self.cps = host, source, capacity, cps
         self.comment = comment
+        self.hours = hours  # None (7x24) or {"weekly": [...], "closed": [...], "open": [...]}
+
+
+def load_topics(path):
+    """Topic codes of reference/topic-codes.tsv (the list topics.yaml is written from)."""
+    codes = set()
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("#") or not line.strip():
+                continue
+            codes.add(line.split("\t", 1)[0])
+    return codes
+
+
+def load_holidays(years_dir, years):
+    """(closed dates, make-up working dates) of the given years from chinese-days'
+    dist/years/YYYY.json ({"holidays": {date: ...}, "workdays": {date: ...}})."""
+    closed, workdays = [], []
+    for year in sorted(set(years)):
+        path = os.path.join(years_dir, "%d.json" % year)
+        if not os.path.exists(path):
+            raise GenError("no holiday data for %d in the holiday package (%s)" % (year, path))
+        data = load_json(path)
+        for key, out in (("holidays", closed), ("workdays", workdays)):
+            for date in data.get(key, {}):
+                if not re.fullmatch(r"%d-\d\d-\d\d" % year, date):
+                    raise GenError("%s: bad date %r" % (path, date))
+                out.append(date)
+        if not data.get("holidays"):
+            raise GenError("%s lists no holidays" % path)
+    if set(closed) & set(workdays):
+        raise GenError("dates both holidays and working days: %s" % sorted(set(closed) & set(workdays)))
+    return sorted(closed), sorted(workdays)
+
+
+def office_hours(holidays):
+    """The hours of a trunk staffed by agents: weekly office hours, the public holidays closed,
+    the make-up working days (weekend days worked in lieu) open with the same ranges."""
+    closed, workdays = holidays
+    return {"weekly": ["%s %s" % (OFFICE_DAYS, OFFICE_RANGES)], "closed": list(closed),
+            "open": ["%s %s" % (d, OFFICE_RANGES) for d in workdays]}
 
 
 def seats_of(divs, province):
@@ -642,7 +721,10 @@ def sizing(seats):
     return capacity, max(5, int(math.ceil(capacity / 20)))
 
 
-def build_network(divs):
+def build_network(divs, topics, holidays):
+    if INSPECTION_TOPIC not in topics:
+        raise GenError("topic %s is not in topic-codes.tsv" % INSPECTION_TOPIC)
+    hours = office_hours(holidays)
     trunks = []
     routes = []  # (key, [trunk names], comment)
     province_slugs = {}
@@ -670,6 +752,25 @@ def build_network(divs):
                             "%s %s: %s, seats 2014: %s" % (
                                 d.name_zh, d.name_en, d.system,
                                 int(seats) if seats else "not published")))
+        if d.code in INSPECTION:
+            if per_city:
+                raise GenError("inspection trunk for per-city %s: its cities' own routes would "
+                               "beat the province's %s route" % (d.code, INSPECTION_TOPIC))
+            display, why = INSPECTION[d.code]
+            iname = province_slugs[d.code] + "-inspection"
+            icap, icps = sizing(0)
+            trunks.append(Trunk(iname, d.code, display, "127.0.%d.2" % pc, "127.1.%d.2" % pc,
+                                icap, icps,
+                                "%s %s labour-inspection complaints (topic %s): %s; seats not "
+                                "published: minimum size" % (d.name_zh, d.name_en,
+                                                             INSPECTION_TOPIC, why),
+                                hours))
+            own_cities = [c for c in cities if c.system == OWN_CENTER]
+            comment = "%s %s labour-inspection complaints" % (d.name_zh, d.name_en)
+            if own_cities:
+                comment += "; not %s: its own city route wins" % ", ".join(
+                    "%s %s" % (c.code, c.name_en) for c in own_cities)
+            routes.append(("%s/%s" % (d.code, INSPECTION_TOPIC), [iname, pname], comment))
         own = []
         if per_city:
             own = cities
@@ -687,7 +788,7 @@ def build_network(divs):
             tname = "%s-%s" % (province_slugs[d.code], cs)
             trunks.append(Trunk(tname, c.code, c.name_zh + "12333", "127.0.%d.%d" % (pc, n),
                                 "127.1.%d.%d" % (pc, n), ccap, ccps,
-                                "%s %s: own center" % (c.name_zh, c.name_en)))
+                                "%s %s: own center" % (c.name_zh, c.name_en), hours))
             routes.append((c.code, [tname, pname], "%s %s" % (c.name_zh, c.name_en)))
         routes.append((d.code, [pname], "%s %s" % (d.name_zh, d.name_en)))
     trunks.append(Trunk("mohrss-national", "110000", "人社部12333", "127.0.100.1",
@@ -697,15 +798,39 @@ def build_network(divs):
     return trunks, routes
 
 
-def trunks_yaml(trunks, sources, divs):
+def wrapped(key, items, indent, per_line):
+    """`key: ["a", "b", ...]` in flow style, `per_line` items a line."""
+    if not items:
+        return ""
+    rows = [", ".join(q(i) for i in items[k:k + per_line]) for k in range(0, len(items), per_line)]
+    pad = " " * (indent + len(key) + 3)
+    return "%s%s: [%s]\n" % (" " * indent, key, (",\n" + pad).join(rows))
+
+
+def trunks_yaml(trunks, sources, divs, holiday_years):
     per_city = [d.name_en for d in divs.sorted() if d.level == "province" and d.system == PER_CITY]
     lines = [
         "The national 12333 network (context.md): one trunk per provincial-level unit's "
         "platform (<province>-province),",
         "one per prefecture-level city in the provinces that build per city (%s)," % ", ".join(per_city),
-        "Xiamen's own center inside centralised Fujian (fujian-xiamen), and the ministry's "
+        "Xiamen's own center inside centralised Fujian (fujian-xiamen), the ministry's "
         "national platform",
-        "(mohrss-national, the default route). %d trunks." % len(trunks),
+        "(mohrss-national, the default route), and the labour-inspection complaint seats of %s"
+        % ", ".join("%s (%s)" % (divs.by_code[c].name_en, c) for c in sorted(INSPECTION)),
+        "(<province>-inspection, topic %s; see routes.yaml). %d trunks." % (INSPECTION_TOPIC,
+                                                                            len(trunks)),
+        "",
+        "HOURS (China Standard Time; gateway/core/hours.cpp): the trunks staffed by agents alone - "
+        "city centers,",
+        "Xiamen, inspection seats (%d trunks) - get agent hours \"%s %s\" (context.md: agents "
+        "5 x 8;" % (sum(1 for t in trunks if t.hours), OFFICE_DAYS, OFFICE_RANGES),
+        "a default, not a published timetable), closed on the public holidays of %s and open on "
+        "its make-up" % ", ".join(str(y) for y in sorted(set(holiday_years))),
+        "working days (调休) with the same ranges, as the holiday package above lists them. "
+        "Outside its hours a",
+        "trunk is skipped and the call goes to the next trunk of its route: the province "
+        "platform. Province",
+        "platforms and the ministry have no hours: open 7 x 24 (IVR, voice mail).",
         "",
         "PLACEHOLDER ADDRESSES: every target and source is on 127.0.0.0/8 so the whole table runs "
         "on one machine",
@@ -732,7 +857,13 @@ def trunks_yaml(trunks, sources, divs):
         text += "    targets: [%s]\n" % q("sip:%s:5060" % t.host)
         text += "    sources: [%s]\n" % q(t.source)
         text += "    capacity: %d\n" % t.capacity
-        text += "    cps: %d\n\n" % t.cps
+        text += "    cps: %d\n" % t.cps
+        if t.hours:
+            text += "    hours:\n"
+            text += wrapped("weekly", t.hours["weekly"], 6, 4)
+            text += wrapped("closed", t.hours["closed"], 6, 7)
+            text += wrapped("open", t.hours["open"], 6, 2)
+        text += "\n"
     return text.rstrip("\n") + "\n"
 
 
@@ -748,6 +879,18 @@ def routes_yaml(routes, sources, divs):
         "- Per-city provinces: each city -> [its own center, the province platform as backup]; "
         "XX0000 -> [platform].",
         "- Xiamen (350200) -> [fujian-xiamen, fujian-province] inside centralised Fujian.",
+        "- Labour-inspection complaints (topic %s, X-12333-Topic; context.md): %s ->" % (
+            INSPECTION_TOPIC, " and ".join("\"%s/%s\"" % (c, INSPECTION_TOPIC)
+                                           for c in sorted(INSPECTION))),
+        "  [<province>-inspection, province platform]. A topic route beats the region's own at "
+        "the same level,",
+        "  but a city route beats a province topic route: so these cover every city of those "
+        "centralised",
+        "  provinces except Xiamen, whose own city route wins: its 0202 calls go to Xiamen's "
+        "center (then",
+        "  fujian-province) like its other calls. Other provinces' 0202 calls follow their "
+        "general routes until",
+        "  an inspection trunk is onboarded (INSPECTION in routing-tables/tools/generate.py).",
         "- default -> [mohrss-national], the ministry's platform: unknown regions and callers.",
         "Regions without a route of their own (directly administered county-level units, "
         "cities of",
