@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Invariants of the national routing reference data (routing-tables/reference/divisions.tsv,
 routing-tables/reference/area-codes.tsv, routing-tables/national/*.yaml). Offline, Python 3
-stdlib only; the last check runs switchboardctl from the build directory.
+stdlib only; the last checks run switchboardctl from the build directory.
 
     python3 tests/data/test_reference.py --build-dir build
 
@@ -10,6 +10,7 @@ Prints one line per check and a final 'N passed, N failed'; exits 1 when any che
 
 import argparse
 import collections
+import datetime
 import ipaddress
 import os
 import re
@@ -28,6 +29,13 @@ GENERATED = [
     "national/area-codes.yaml", "national/caller-prefixes.yaml", "national/trunks.yaml",
     "national/routes.yaml",
 ]
+# Labour-inspection complaint routing (context.md): province -> (inspection trunk, platform).
+INSPECTION_TOPIC = "0202"
+INSPECTION = {"320000": ("jiangsu-inspection", "jiangsu-province"),
+              "350000": ("fujian-inspection", "fujian-province")}
+# City routes that a province's 0202 route does not reach, by design (routes.yaml, README.md).
+INSPECTION_EXCEPTIONS = {XIAMEN}
+OFFICE_WEEKLY = ["mon-fri 08:30-12:00 13:30-17:30"]
 
 
 # ---- Readers for the generated formats ----------------------------------------------------
@@ -66,15 +74,39 @@ def read_yaml_map(path, top_key):
     return entries
 
 
+def flow_list(text):
+    """["a", "b"] (one flow sequence of quoted strings, possibly over several lines)."""
+    text = text.strip()
+    assert text.startswith("[") and text.endswith("]"), "not a flow list: %r" % text[:80]
+    return re.findall(r'"((?:[^"\\]|\\.)*)"', text)
+
+
 def read_trunks(path):
-    trunks, current = [], None
+    trunks, current, hours_key = [], None, None
     with open(path, encoding="utf-8") as f:
         for line in f:
             m = re.match(r"^  - name: (\S+)", line)
             if m:
                 current = {"name": m.group(1)}
                 trunks.append(current)
+                hours_key = None
                 continue
+            if current is not None and re.match(r"^    hours:\s*$", line):
+                current["hours"] = {}
+                hours_key = ""
+                continue
+            if hours_key is not None:
+                m = re.match(r"^      (\w+): (.*)$", line)
+                if m:
+                    hours_key = m.group(1)
+                    current["hours"][hours_key] = m.group(2)
+                    continue
+                if hours_key and re.match(r"^ {7,}\S", line):
+                    current["hours"][hours_key] += " " + line.strip()
+                    continue
+                if hours_key:
+                    current["hours"] = {k: flow_list(v) for k, v in current["hours"].items()}
+                hours_key = None
             m = re.match(r"^    (\w+): (.*)$", line)
             if m and current is not None:
                 key, value = m.group(1), m.group(2).strip()
@@ -83,6 +115,8 @@ def read_trunks(path):
                 else:
                     value = value.strip('"')
                 current[key] = value
+    if hours_key:
+        current["hours"] = {k: flow_list(v) for k, v in current["hours"].items()}
     return trunks
 
 
@@ -110,6 +144,11 @@ class Data:
         for key, value, line in read_yaml_map(os.path.join(NATIONAL, "routes.yaml"), "routes"):
             self.routes.setdefault(key, []).append(
                 ([v.strip() for v in value.strip("[]").split(",") if v.strip()], line))
+        # Region-only routes (no topic) and topic routes ("<division>/<topic>").
+        self.region_routes = {k: v for k, v in self.routes.items() if "/" not in k}
+        self.topic_routes = {k: v for k, v in self.routes.items() if "/" in k}
+        self.topics = read_yaml_map(os.path.join(NATIONAL, "topics.yaml"), "topics")
+        self.topic_codes = {k for k, _, _ in self.topics}
 
 
 def check_codes_unique(data):
@@ -223,7 +262,10 @@ def check_trunks(data):
     for t in data.trunks:
         assert re.fullmatch(r"[a-z0-9][a-z0-9-]*", t["name"]), t["name"]
         assert t.get("region") in data.region_codes, "%s: region %s" % (t["name"], t.get("region"))
-        assert t.get("display_name", "").endswith("12333"), t["name"]
+        if t["name"].endswith("-inspection"):
+            assert "监察" in t.get("display_name", ""), t["name"]
+        else:
+            assert t.get("display_name", "").endswith("12333"), t["name"]
         assert int(t["capacity"]) > 0 and int(t["cps"]) > 0, t["name"]
         for target in t["targets"]:
             m = re.fullmatch(r"sip:(127\.\d+\.\d+\.\d+):\d+", target)
@@ -248,14 +290,17 @@ def check_routes_use_existing_trunks(data):
         for name in trunks:
             assert name in data.trunk_by_name, "route %s: unknown trunk %s" % (key, name)
             used.add(name)
-        if key != "default":
-            assert key in data.region_codes, "route %s: not a region" % key
+        region, _, topic = key.partition("/")
+        if region != "default":
+            assert region in data.region_codes, "route %s: not a region" % key
+        if topic:
+            assert topic in data.topic_codes, "route %s: topic %s not in topics.yaml" % (key, topic)
     unused = set(data.trunk_by_name) - used
     assert not unused, "trunks no route uses: %s" % sorted(unused)
 
 
 def check_network_model(data):
-    routes = {k: v[0][0] for k, v in data.routes.items()}
+    routes = {k: v[0][0] for k, v in data.region_routes.items()}
     assert routes.get("default") == ["mohrss-national"], routes.get("default")
     provinces = [d for d in data.divisions if d["level"] == "province"]
     for p in provinces:
@@ -280,6 +325,115 @@ def check_network_model(data):
     assert len(routes) == len(provinces) + 1 + 1 + sum(
         1 for d in data.divisions if d["level"] == "prefecture" and d["province_code"] in
         PER_CITY_PROVINCES), "unexpected route count %d" % len(routes)
+
+
+def check_topics(data):
+    """topics.yaml: every code of reference/topic-codes.tsv once, exactly as topics_yaml.py
+    writes it (generate.sh runs the script)."""
+    dup = [k for k, n in collections.Counter(k for k, _, _ in data.topics).items() if n > 1]
+    assert not dup, "topics listed twice: %s" % dup
+    ref = set()
+    with open(os.path.join(REFERENCE, "topic-codes.tsv"), encoding="utf-8") as f:
+        for line in f:
+            if line.strip() and not line.startswith("#"):
+                ref.add(line.split("\t", 1)[0])
+    assert data.topic_codes == ref, "topics.yaml differs from topic-codes.tsv: %s" % sorted(
+        data.topic_codes ^ ref)[:10]
+    for code in data.topic_codes:
+        assert re.fullmatch(r"\d{2}|\d{4}", code), "bad topic %s" % code
+        if len(code) == 4:
+            assert code[:2] in data.topic_codes, "topic %s without its first level" % code
+    assert INSPECTION_TOPIC in data.topic_codes and INSPECTION_TOPIC[:2] in data.topic_codes
+    run = subprocess.run([sys.executable, os.path.join(REFERENCE, "topics_yaml.py")],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    with open(os.path.join(NATIONAL, "topics.yaml"), encoding="utf-8") as f:
+        assert f.read() == run.stdout, "topics.yaml is not topics_yaml.py's output"
+
+
+def check_topic_routes(data):
+    """Every topic route names a listed topic and a region; the topic routes are exactly the
+    inspection routes, each in a centralised province and reaching every city there (a city
+    route beats a province topic route) but the documented exceptions."""
+    assert data.topic_routes, "no topic routes"
+    for key, entries in data.topic_routes.items():
+        region, topic = key.split("/")
+        assert topic in data.topic_codes, "route %s: topic %s not in topics.yaml" % (key, topic)
+        assert region in data.region_codes, "route %s: region %s not listed" % (key, region)
+    expected = {"%s/%s" % (p, INSPECTION_TOPIC) for p in INSPECTION}
+    assert set(data.topic_routes) == expected, "topic routes %s, expected %s" % (
+        sorted(data.topic_routes), sorted(expected))
+    for key in data.topic_routes:
+        province = key.split("/")[0]
+        assert province.endswith("0000") and province not in PER_CITY_PROVINCES, key
+        shadowed = {k for k in data.region_routes
+                    if k != province and k[:2] == province[:2]} - INSPECTION_EXCEPTIONS
+        assert not shadowed, "%s does not reach the cities with their own routes: %s" % (
+            key, sorted(shadowed))
+
+
+def check_inspection_trunks(data):
+    for province, (inspection, platform) in INSPECTION.items():
+        t = data.trunk_by_name.get(inspection)
+        assert t is not None, "inspection trunk %s missing" % inspection
+        assert t["region"] == province, "%s: region %s" % (inspection, t["region"])
+        route = data.routes.get("%s/%s" % (province, INSPECTION_TOPIC))
+        assert route and route[0][0] == [inspection, platform], \
+            "route %s/%s: %s" % (province, INSPECTION_TOPIC, route)
+        assert data.region_routes[province][0][0] == [platform], province
+    extra = {t["name"] for t in data.trunks if t["name"].endswith("-inspection")} - {
+        i for i, _ in INSPECTION.values()}
+    assert not extra, "inspection trunks without a documented route: %s" % sorted(extra)
+
+
+def parse_date(text):
+    return datetime.date.fromisoformat(text)
+
+
+def check_hours(data):
+    """Agent hours on the city centers (per-city provinces, Xiamen) and the inspection trunks;
+    none (7x24) on the province platforms and the ministry; every route with a trunk that keeps
+    hours ends on a 7x24 trunk."""
+    with_hours = set()
+    for d in data.divisions:
+        if d["level"] == "prefecture" and (d["province_code"] in PER_CITY_PROVINCES
+                                           or d["code"] == XIAMEN):
+            with_hours.add(data.region_routes[d["code"]][0][0][0])
+    with_hours |= {i for i, _ in INSPECTION.values()}
+    closed_sets = set()
+    for t in data.trunks:
+        hours = t.get("hours")
+        if t["name"] not in with_hours:
+            assert hours is None, "%s should be open 7x24, has hours %s" % (t["name"], hours)
+            continue
+        assert hours is not None, "%s has no hours" % t["name"]
+        assert set(hours) <= {"weekly", "closed", "open"}, (t["name"], hours)
+        assert hours["weekly"] == OFFICE_WEEKLY, (t["name"], hours["weekly"])
+        closed = hours.get("closed", [])
+        opened = hours.get("open", [])
+        days = [parse_date(c) for c in closed]
+        assert days == sorted(set(days)), "%s: closed dates unsorted or repeated" % t["name"]
+        open_days = [parse_date(o.split()[0]) for o in opened]
+        assert len(set(open_days)) == len(open_days), t["name"]
+        assert not set(days) & set(open_days), "%s: dates both closed and open" % t["name"]
+        for o in opened:
+            assert o.split(" ", 1)[1] == OFFICE_WEEKLY[0].split(" ", 1)[1], o
+        for d in open_days:
+            assert d.weekday() >= 5, "%s: make-up working day %s is not a weekend day" % (
+                t["name"], d)
+        closed_sets.add((tuple(closed), tuple(opened)))
+    assert len(closed_sets) == 1, "trunks with hours disagree on holidays"
+    closed, opened = closed_sets.pop()
+    # From the packaged holiday data (chinese-days): a sanity check, not the source.
+    for fixed in ("2026-01-01", "2026-05-01", "2026-10-01", "2026-10-07"):
+        assert fixed in closed, "%s not closed" % fixed
+    for key, entries in data.routes.items():
+        trunks = entries[0][0]
+        if any(n in with_hours for n in trunks):
+            assert trunks[-1] not in with_hours, \
+                "route %s: no 7x24 trunk after the ones with hours" % key
+    with open(os.path.join(NATIONAL, "trunks.yaml"), encoding="utf-8") as f:
+        assert "chinese-days" in f.read(4000), "trunks.yaml does not cite its holiday source"
 
 
 def check_caller_prefixes(data):
@@ -350,6 +504,54 @@ def make_validate_check(build_dir):
     return check_validates_with_switchboardctl
 
 
+def make_explain_check(build_dir):
+    """The daemon's own decision (switchboardctl route explain) for the documented cases."""
+    def explain(ctl, *args):
+        run = subprocess.run([ctl, "route", "explain", *args, "--tables", NATIONAL],
+                             capture_output=True, text=True, timeout=300)
+        out = run.stdout + run.stderr
+        assert run.returncode == 0, "explain %s: exit %d: %s" % (args, run.returncode, out[:2000])
+        fields = {}
+        for line in out.splitlines():
+            m = re.match(r"^(\w+)\s+(.*)$", line)
+            if m:
+                fields.setdefault(m.group(1), m.group(2))
+        return fields, out
+
+    def check_route_explain(data):
+        assert build_dir, "no --build-dir given"
+        ctl = os.path.join(build_dir, "gateway", "ctl", "switchboardctl")
+        assert os.access(ctl, os.X_OK), "%s not built" % ctl
+        weekday = "2026-11-25T10:00"  # a Wednesday, agent hours
+        cases = [
+            # (args, route key matched, forwarded to)
+            (["12333320500", "--topic", "0202", "--time", weekday], "320000/0202",
+             "jiangsu-inspection"),
+            (["12333320500", "--topic", "0202", "--time", "2026-11-28T10:00"], "320000/0202",
+             "jiangsu-province"),  # Saturday: the inspection seats are closed
+            (["12333350100", "--topic", "0202", "--time", weekday], "350000/0202",
+             "fujian-inspection"),
+            (["12333350200", "--topic", "0202", "--time", weekday], "350200", "fujian-xiamen"),
+            (["12333320500", "--time", weekday], "320000", "jiangsu-province"),
+            (["12333330100", "--topic", "0202", "--time", weekday], "330100",
+             "zhejiang-hangzhou"),  # no inspection trunk: the general route
+            (["12333330100", "--time", weekday], "330100", "zhejiang-hangzhou"),
+            (["12333330100", "--time", "2026-11-25T12:30"], "330100", "zhejiang-province"),
+            (["12333330100", "--time", "2026-11-28T10:00"], "330100", "zhejiang-province"),
+            (["12333330100", "--time", "2026-10-05T10:00"], "330100", "zhejiang-province"),
+            (["12333330100", "--time", "2026-10-10T10:00"], "330100", "zhejiang-hangzhou"),
+            (["12333330000", "--time", "2026-11-28T03:00"], "330000", "zhejiang-province"),
+        ]
+        for args, key, trunk in cases:
+            fields, out = explain(ctl, *args)
+            route = fields.get("route", "").split()
+            assert route and route[0] == key, "%s: route %s, expected %s\n%s" % (
+                " ".join(args), fields.get("route"), key, out)
+            assert fields.get("answer", "").startswith("forward to %s " % trunk), \
+                "%s: %s, expected %s\n%s" % (" ".join(args), fields.get("answer"), trunk, out)
+    return check_route_explain
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build-dir", default="")
@@ -359,8 +561,9 @@ def main():
               check_prefecture_count, check_provinces_present, check_names, check_systems,
               check_area_codes_one_city, check_known_area_codes, check_regions_cover_divisions,
               check_trunks, check_routes_use_existing_trunks, check_network_model,
+              check_topics, check_topic_routes, check_inspection_trunks, check_hours,
               check_caller_prefixes, check_caller_prefix_sanity, check_headers_record_sources,
-              make_validate_check(args.build_dir)]
+              make_validate_check(args.build_dir), make_explain_check(args.build_dir)]
     passed = failed = 0
     try:
         data = Data()
