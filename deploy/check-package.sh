@@ -16,7 +16,10 @@ for path in ./usr/bin/switchboard ./usr/bin/switchboardctl ./usr/lib/systemd/sys
     missing=1
   fi
 done
-dpkg-deb --info "$deb" | grep -E "Package|Version|Depends"
-dpkg-deb --info "$deb" | grep -q postinst || { echo "package: no postinst" >&2; missing=1; }
+info=$(dpkg-deb --info "$deb")
+grep -E "Package|Version|Depends" <<<"$info"
+for script in postinst prerm conffiles; do
+  grep -q " $script" <<<"$info" || { echo "package: no $script" >&2; missing=1; }
+done
 [ "$missing" -eq 0 ] && echo "package ok: $deb"
 exit "$missing"
