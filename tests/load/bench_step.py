@@ -17,7 +17,9 @@ peer failed = calls the UAS aborted (e.g. BYE before ACK); retrans = SIPp UAC
 retransmissions; p50/p99 = INVITE sent -> 200 received; gw CPU = the daemon's CPU time
 over the step's wall time (100 = one core); gw RSS peak = VmRSS sampled every 50 ms; UDP
 drops = receive-buffer drops on the gateway's socket / the peer's socket / all UDP sockets
-(/proc/net/udp); SIPp CPU = UAC + UAS CPU time over the step's wall time. Below the table: the gateway's own
+(/proc/net/udp); SIPp CPU = UAC + UAS CPU time over the step's wall time; other CPU =
+every other process on the machine (from /proc/stat; when it is not near 0 someone
+else's work competed with the run and the figures are not worth much). Below the table: the gateway's own
 per-trunk results for each step (anything but "answered" explains failures).
 
 Not part of the test command. Loopback only. Every step is bounded (SIPp -timeout and a
@@ -105,6 +107,16 @@ def proc_cpu_s(pid):
         return 0.0
 
 
+def host_busy_s():
+    """CPU seconds all CPUs spent busy (not idle or iowait) since boot (/proc/stat)."""
+    try:
+        with open("/proc/stat", encoding="utf-8") as f:
+            values = [int(v) for v in f.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return 0.0
+    return (sum(values) - values[3] - values[4]) / CLK_TCK
+
+
 def children_cpu_s():
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -125,6 +137,7 @@ class Sampler:
         self.peak_kb = proc_rss_kb(self.pid) if self.pid else 0
         self.cpu0 = proc_cpu_s(self.pid) if self.pid else 0.0
         self.sipp0 = proc_cpu_s(self.peer_pid) + children_cpu_s()
+        self.host0 = host_busy_s()
         self.t0 = time.monotonic()
         if self.pid:
             self._thread = threading.Thread(target=self._run, daemon=True)
@@ -142,6 +155,10 @@ class Sampler:
         wall = time.monotonic() - self.t0
         self.cpu_pct = (100.0 * (proc_cpu_s(self.pid) - self.cpu0) / wall) if self.pid else None
         self.sipp_pct = 100.0 * (proc_cpu_s(self.peer_pid) + children_cpu_s() - self.sipp0) / wall
+        host_pct = 100.0 * (host_busy_s() - self.host0) / wall
+        # Everything else on the machine (other users' builds...): a benchmark is only
+        # worth its numbers when this stays near zero.
+        self.other_pct = max(0.0, host_pct - self.sipp_pct - (self.cpu_pct or 0.0))
         return False
 
 
@@ -232,6 +249,7 @@ def run_step(path, target, rate, duration, hold_ms, workdir, gateway_pid, peer_p
         "gw_cpu": sample.cpu_pct,
         "gw_rss_mb": sample.peak_kb / 1024.0 if gateway_pid else None,
         "sipp_cpu": sample.sipp_pct,
+        "other_cpu": sample.other_pct,
         "rc": result.rc,
         "wall": result.elapsed,
         "drops": {name: drops1.get(port, 0) - drops0.get(port, 0) for name, port in watch_ports.items()},
@@ -259,18 +277,20 @@ def fmt(value, spec, none="-"):
 
 def print_table(rows, out=sys.stdout):
     header = ("| offered/s | path    | achieved/s | ok     | failed | peer failed | retrans "
-              "| p50 ms | p99 ms | gw CPU % | SIPp CPU % | gw RSS peak MB | UDP drops gw/peer/all |")
+              "| p50 ms | p99 ms | gw CPU % | SIPp CPU % | other CPU % | gw RSS peak MB "
+              "| UDP drops gw/peer/all |")
     out.write(header + "\n")
     out.write("|" + "|".join("-" * (len(c)) for c in header.split("|")[1:-1]) + "|\n")
     by_rate = {}
     for r in rows:
         by_rate.setdefault(r["rate"], {})[r["path"]] = r
         drops = "%d/%d/%d" % (r["drops"]["gateway"], r["drops"]["peer"], r["drops_all"])
-        out.write("| %9d | %-7s | %10s | %6d | %6d | %11d | %7d | %6s | %6s | %8s | %10s | %14s | %21s |\n" % (
+        out.write("| %9d | %-7s | %10s | %6d | %6d | %11d | %7d | %6s | %6s | %8s | %10s | %11s "
+                  "| %14s | %21s |\n" % (
             r["rate"], r["path"], fmt(r["achieved"], ".0f"), r["ok"], r["failed"], r["peer_failed"],
             r["retrans"],
             fmt(r["p50"], ".1f"), fmt(r["p99"], ".1f"), fmt(r["gw_cpu"], ".0f"),
-            fmt(r["sipp_cpu"], ".0f"), fmt(r["gw_rss_mb"], ".1f"), drops))
+            fmt(r["sipp_cpu"], ".0f"), fmt(r["other_cpu"], ".0f"), fmt(r["gw_rss_mb"], ".1f"), drops))
     notes = ["  %d/s: %s" % (r["rate"], r["gw_counts"]) for r in rows
              if r["path"] == "gateway" and r.get("gw_counts")]
     if notes:
