@@ -12,15 +12,37 @@
 namespace sb::admin {
 namespace {
 
-void reply(evhttp_request* req, int code, const char* reason, const char* type,
-           const std::string& body) {
+void reply(evhttp_request* req, int code, const char* type, const std::string& body) {
+  const char* reason = code == 200   ? "OK"
+                       : code == 400 ? "Bad Request"
+                       : code == 401 ? "Unauthorized"
+                       : code == 403 ? "Forbidden"
+                       : code == 404 ? "Not Found"
+                       : code == 405 ? "Method Not Allowed"
+                       : code == 503 ? "Service Unavailable"
+                                     : "Error";
   evkeyvalq* headers = evhttp_request_get_output_headers(req);
   evhttp_add_header(headers, "Content-Type", type);
   evhttp_add_header(headers, "Cache-Control", "no-store");
+  if (code == 401) evhttp_add_header(headers, "WWW-Authenticate", "Bearer realm=\"switchboard\"");
   evbuffer* buf = evbuffer_new();
   evbuffer_add(buf, body.data(), body.size());
   evhttp_send_reply(req, code, reason, buf);
   evbuffer_free(buf);
+}
+
+void replyJson(evhttp_request* req, const HttpAnswer& answer) {
+  reply(req, answer.status, "application/json",
+        answer.body.empty() || answer.body.back() != '\n' ? answer.body + "\n" : answer.body);
+}
+
+std::string jsonError(const std::string& message) {
+  std::string out = "{\"error\":\"";
+  for (char c : message) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"}";
 }
 
 std::string queryValue(const evkeyvalq& query, const char* key) {
@@ -34,55 +56,115 @@ void handleExplain(evhttp_request* req, Control& control) {
   const evhttp_uri* uri = evhttp_request_get_evhttp_uri(req);
   const char* q = uri ? evhttp_uri_get_query(uri) : nullptr;
   if (q && evhttp_parse_query_str(q, &query) != 0) {
-    reply(req, 400, "Bad Request", "application/json", "{\"error\":\"bad query string\"}\n");
+    replyJson(req, {400, jsonError("bad query string")});
     return;
   }
   ExplainQuery eq{queryValue(query, "uri"), queryValue(query, "caller"), queryValue(query, "topic"),
                   queryValue(query, "time")};
   evhttp_clear_headers(&query);
   if (eq.uri.empty()) {
-    reply(req, 400, "Bad Request", "application/json",
-          "{\"error\":\"uri is required, e.g. ?uri=sip:12333320500@gateway\"}\n");
+    replyJson(req, {400, jsonError("uri is required, e.g. ?uri=sip:12333320500@gateway")});
     return;
   }
-  HttpAnswer answer = control.explain ? control.explain(eq) : HttpAnswer{503, "{}"};
-  reply(req, answer.status, answer.status == 200 ? "OK" : "Error", "application/json",
-        answer.body + "\n");
+  replyJson(req, control.explain ? control.explain(eq) : HttpAnswer{503, jsonError("unavailable")});
 }
 
-void handle(evhttp_request* req, void* arg) {
-  auto* control = static_cast<Control*>(arg);
-  const char* uri = evhttp_request_get_uri(req);
-  std::string path = uri ? uri : "/";
-  auto q = path.find('?');
-  if (q != std::string::npos) path.resize(q);
-  if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
-    reply(req, 405, "Method Not Allowed", "text/plain", "method not allowed\n");
-    return;
-  }
-  if (path == "/healthz") {
-    reply(req, 200, "OK", "text/plain", "ok\n");
-  } else if (path == "/readyz") {
-    bool ready = control->ready && control->ready();
-    reply(req, ready ? 200 : 503, ready ? "OK" : "Service Unavailable", "text/plain",
-          ready ? "ready\n" : "not ready\n");
-  } else if (path == "/api/v1/status") {
-    reply(req, 200, "OK", "application/json", control->status_json ? control->status_json() : "{}");
-  } else if (path == "/api/v1/route/explain") {
-    handleExplain(req, *control);
-  } else if (path == "/metrics") {
-    reply(req, 200, "OK", "text/plain; version=0.0.4",
-          control->metrics_text ? control->metrics_text() : "");
-  } else {
-    reply(req, 404, "Not Found", "text/plain", "not found\n");
-  }
+void dispatchCallback(evhttp_request* req, void* arg) {
+  static_cast<AdminServer*>(arg)->handle(req);
 }
 
 }  // namespace
 
-AdminServer::AdminServer(Control control) : control_(std::move(control)) {}
+bool sameSecret(const std::string& a, const std::string& b) {
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    diff |= static_cast<unsigned char>(a[i] ^ (i < b.size() ? b[i] : 0));
+  }
+  return diff == 0;
+}
+
+AdminServer::AdminServer(Control control, std::string token)
+    : control_(std::move(control)), token_(std::move(token)) {}
 
 AdminServer::~AdminServer() { stop(); }
+
+bool AdminServer::authorized(evhttp_request* req) const {
+  const char* auth = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
+  if (!auth || std::strncmp(auth, "Bearer ", 7) != 0) return false;
+  return sameSecret(auth + 7, token_);
+}
+
+void AdminServer::handle(evhttp_request* req) {
+  const char* raw = evhttp_request_get_uri(req);
+  std::string path = raw ? raw : "/";
+  auto q = path.find('?');
+  if (q != std::string::npos) path.resize(q);
+  const bool get = evhttp_request_get_command(req) == EVHTTP_REQ_GET;
+  const bool post = evhttp_request_get_command(req) == EVHTTP_REQ_POST;
+
+  if (post) {
+    // Changing endpoints: token first, so nothing about them leaks without it.
+    if (token_.empty()) {
+      replyJson(req,
+                {403, jsonError("changing endpoints are disabled: no admin token configured")});
+      return;
+    }
+    if (!authorized(req)) {
+      replyJson(req, {401, jsonError("missing or wrong bearer token")});
+      return;
+    }
+    const std::string trunks = "/api/v1/trunks/";
+    if (path.rfind(trunks, 0) == 0) {
+      std::string rest = path.substr(trunks.size());
+      auto slash = rest.find('/');
+      if (slash != std::string::npos && control_.set_trunk_state) {
+        std::string name = rest.substr(0, slash);
+        std::string action = rest.substr(slash + 1);
+        const char* state = action == "drain"     ? "draining"
+                            : action == "enable"  ? "enabled"
+                            : action == "disable" ? "disabled"
+                                                  : nullptr;
+        if (state) {
+          replyJson(req, control_.set_trunk_state(name, state));
+          return;
+        }
+      }
+    } else if (path == "/api/v1/tables/reload" && control_.reload_tables) {
+      replyJson(req, control_.reload_tables());
+      return;
+    } else if (path == "/api/v1/config/reload" && control_.reload_config) {
+      replyJson(req, control_.reload_config());
+      return;
+    }
+    replyJson(req, {404, jsonError("no such action")});
+    return;
+  }
+  if (!get) {
+    replyJson(req, {405, jsonError("method not allowed")});
+    return;
+  }
+  if (path == "/healthz") {
+    reply(req, 200, "text/plain", "ok\n");
+  } else if (path == "/readyz") {
+    bool ready = control_.ready && control_.ready();
+    reply(req, ready ? 200 : 503, "text/plain", ready ? "ready\n" : "not ready\n");
+  } else if (path == "/api/v1/status") {
+    reply(req, 200, "application/json", control_.status_json ? control_.status_json() : "{}\n");
+  } else if (path == "/api/v1/trunks" && control_.trunks_json) {
+    replyJson(req, control_.trunks_json());
+  } else if (path.rfind("/api/v1/trunks/", 0) == 0 && control_.trunk_json) {
+    replyJson(req, control_.trunk_json(path.substr(std::strlen("/api/v1/trunks/"))));
+  } else if (path == "/api/v1/route/explain") {
+    handleExplain(req, control_);
+  } else if (path == "/metrics") {
+    reply(req, 200, "text/plain; version=0.0.4",
+          control_.metrics_text ? control_.metrics_text() : "");
+  } else if ((path == "/" || path == "/index.html") && control_.status_page) {
+    reply(req, 200, "text/html; charset=utf-8", control_.status_page());
+  } else {
+    reply(req, 404, "text/plain", "not found\n");
+  }
+}
 
 bool AdminServer::start(const std::string& host, int port, std::string& error) {
   evthread_use_pthreads();  // loopbreak comes from another thread
@@ -92,8 +174,10 @@ bool AdminServer::start(const std::string& host, int port, std::string& error) {
     error = "cannot create admin HTTP server";
     return false;
   }
-  evhttp_set_gencb(http_, &handle, &control_);
+  evhttp_set_gencb(http_, &dispatchCallback, this);
   evhttp_set_timeout(http_, 10);
+  evhttp_set_max_body_size(http_, 64 * 1024);
+  evhttp_set_allowed_methods(http_, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
   if (evhttp_bind_socket(http_, host.c_str(), static_cast<ev_uint16_t>(port)) != 0) {
     error =
         "cannot listen on admin " + host + ":" + std::to_string(port) + ": " + std::strerror(errno);

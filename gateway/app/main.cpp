@@ -17,11 +17,16 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <deque>
+#include <functional>
+#include <future>
 #include <iostream>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <string>
+#include <utility>
 
 #include "admin/admin_server.hpp"
 #include "config/config.hpp"
@@ -80,7 +85,24 @@ void sofiaLog(void*, char const* fmt, va_list ap) {
 struct Mailbox {
   std::mutex mutex;
   std::shared_ptr<const sip::RoutingSnapshot> pending;
+  std::deque<std::function<void()>> tasks;  // run on the SIP thread, in order
   int fd = -1;
+  void wake() {
+    std::uint64_t one = 1;
+    ssize_t n = write(fd, &one, sizeof one);
+    (void)n;
+  }
+  void run(std::function<void()> task) {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      tasks.push_back(std::move(task));
+    }
+    wake();
+  }
+  std::deque<std::function<void()>> takeTasks() {
+    std::lock_guard<std::mutex> lock(mutex);
+    return std::exchange(tasks, {});
+  }
   void post(std::shared_ptr<const sip::RoutingSnapshot> snap) {
     {
       std::lock_guard<std::mutex> lock(mutex);
@@ -95,6 +117,19 @@ struct Mailbox {
     return std::move(pending);
   }
 };
+
+// Runs `f` on the SIP thread and waits (bounded) for its result: how the admin thread reads
+// or changes what the SIP thread owns (style: threads own things; work handed over by
+// message). nullopt when the SIP thread did not answer in time.
+template <typename F>
+auto callOnSipThread(Mailbox& mailbox, F f) -> std::optional<decltype(f())> {
+  using R = decltype(f());
+  auto promise = std::make_shared<std::promise<R>>();
+  auto future = promise->get_future();
+  mailbox.run([promise, f = std::move(f)]() mutable { promise->set_value(f()); });
+  if (future.wait_for(std::chrono::seconds(2)) != std::future_status::ready) return std::nullopt;
+  return future.get();
+}
 
 struct App {
   config::GatewayConfig config;
@@ -131,14 +166,14 @@ void drainTick(su_root_magic_t*, su_timer_t*, su_timer_arg_t*) {
 }
 
 // SIGHUP: re-read gateway.yaml; build aside, validate, swap, keep the last good one.
-void reloadConfig(App& app) {
+bool reloadConfig(App& app) {
   config::ConfigResult loaded = config::loadConfigFile(app.config.source);
   if (!loaded.config) {
     app.metrics.configReload(false);
     for (const auto& e : loaded.errors) {
       SB_LOG(log::Level::Error, log::Line("config_reload_rejected").kv("error", e));
     }
-    return;
+    return false;
   }
   const config::GatewayConfig& next = *loaded.config;
   auto listenText = [](const config::GatewayConfig& c) {
@@ -166,7 +201,9 @@ void reloadConfig(App& app) {
   auto redis = app.config.redis;
   auto metrics = app.config.metrics;
   auto admin = app.config.admin;
+  auto token = app.config.admin_token;
   app.config = next;
+  app.config.admin_token = token;  // the admin listener keeps the token it started with
   app.config.source = source;
   app.config.sip.listen = listen;
   app.config.redis = redis;
@@ -175,6 +212,7 @@ void reloadConfig(App& app) {
   app.metrics.configReload(true);
   SB_LOG(log::Level::Info, log::Line("config_reloaded").kv("file", source));
   if (app.watcher) app.watcher->reloadNow();
+  return true;
 }
 
 int onWake(su_root_magic_t*, su_wait_t* w, su_wakeup_arg_t*) {
@@ -182,6 +220,7 @@ int onWake(su_root_magic_t*, su_wait_t* w, su_wakeup_arg_t*) {
   std::uint64_t count;
   ssize_t n = read(w->fd, &count, sizeof count);
   (void)n;
+  for (auto& task : app.mailbox.takeTasks()) task();
   if (auto snap = app.mailbox.take()) {
     std::uint64_t version = snap->table->version();
     app.proxy->setSnapshot(snap);
@@ -349,7 +388,18 @@ int main(int argc, char** argv) {
   control.status_json = [&app] { return statusJson(app); };
   control.metrics_text = [&app] { return app.metrics.serialize(); };
   control.explain = [&app](const admin::ExplainQuery& q) { return explainRoute(app, q); };
-  admin::AdminServer admin_server(control);
+  control.reload_tables = [&app] {
+    if (app.watcher) app.watcher->reloadNow();
+    return admin::HttpAnswer{200, "{\"reload\":\"tables\",\"result\":\"requested\"}"};
+  };
+  control.reload_config = [&app] {
+    auto ok = callOnSipThread(app.mailbox, [&app] { return reloadConfig(app); });
+    if (!ok) return admin::HttpAnswer{503, "{\"error\":\"SIP thread busy\"}"};
+    return *ok ? admin::HttpAnswer{200, "{\"reload\":\"config\",\"result\":\"ok\"}"}
+               : admin::HttpAnswer{400,
+                                   "{\"reload\":\"config\",\"result\":\"rejected: see the log\"}"};
+  };
+  admin::AdminServer admin_server(control, app.config.admin_token);
   if (app.config.admin.port != 0 &&
       !admin_server.start(app.config.admin.host, app.config.admin.port, error)) {
     SB_LOG(log::Level::Error, log::Line("admin_listen_failed").kv("error", error));

@@ -262,6 +262,19 @@ void parseInto(const YAML::Node& root, Reader& r, GatewayConfig& cfg) {
                               }
                               cfg.admin = *hp;
                             }},
+                           {"token_file",
+                            [&](const YAML::Node& v) {
+                              r.readString(v, "admin.token_file", cfg.admin_token_file);
+                              std::ifstream in(cfg.admin_token_file);
+                              std::string token;
+                              if (!in || !std::getline(in, token) || token.size() < 16) {
+                                r.error(v,
+                                        "admin.token_file must name a readable file whose first "
+                                        "line is a token of at least 16 characters");
+                                return;
+                              }
+                              cfg.admin_token = token;
+                            }},
                        });
            }},
           {"log",
@@ -322,6 +335,9 @@ ConfigResult loadConfigText(const std::string& text, const std::string& source_n
     return result;
   }
   if (const char* pw = std::getenv("SWITCHBOARD_REDIS_PASSWORD")) cfg.redis.password = pw;
+  if (const char* tk = std::getenv("SWITCHBOARD_ADMIN_TOKEN"); tk && cfg.admin_token.empty()) {
+    cfg.admin_token = tk;
+  }
   result.errors = reader.takeErrors();
   if (result.errors.empty()) result.config = std::move(cfg);
   return result;

@@ -61,6 +61,10 @@ struct GatewayConfig {
   RedisConfig redis;
   HttpListen metrics;
   HttpListen admin;
+  // Bearer token of the admin API's changing endpoints: from admin.token_file, else the
+  // environment SWITCHBOARD_ADMIN_TOKEN; never printed. Empty: those endpoints are off.
+  std::string admin_token_file;
+  std::string admin_token;
   LogConfig log;
 };
 
