@@ -3,6 +3,7 @@
 // vector with its order of precedence. SPEC §4; issue 5 items 2-3.
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <catch2/catch.hpp>

@@ -30,49 +30,53 @@ HealthEvent sent(std::int64_t t = 1) { return sb::core::ProbeSent{t}; }
 HealthEvent answered(int status, std::int64_t t = 2, bool local = false) {
   return sb::core::ProbeAnswered{status, local, 12, t};
 }
+HealthEvent local(int status) { return answered(status, 2, true); }
 HealthEvent timedOut(std::int64_t t = 3) { return sb::core::ProbeTimedOut{t}; }
-HealthEvent transport(bool probe = true, std::int64_t t = 3) {
-  return sb::core::TransportError{"ICMP port unreachable", t, probe};
+// The outstanding probe's transport error (or its send failing) vs. a call's.
+HealthEvent probeError(std::int64_t t = 3) {
+  return sb::core::TransportError{"ICMP port unreachable", t, true};
+}
+HealthEvent callError(std::int64_t t = 3) {
+  return sb::core::TransportError{"TCP connection reset", t, false};
 }
 // random 0 draws the shortest interval: 15000 - 20 % = 12000 ms.
 HealthEvent timer(std::uint64_t random = 0, std::int64_t t = 4) {
   return sb::core::TimerFired{t, random};
 }
 
-// Actions with the StateChanged reason left out (checked in their own tests).
-struct Act {
-  HealthActionKind kind;
-  std::uint32_t ms = 0;
-  HealthState from = kUnknown;
-  HealthState to = kUnknown;
-  bool operator==(const Act&) const = default;
-};
-const Act kSend{.kind = HealthActionKind::SendProbe};
-const Act kCancel{.kind = HealthActionKind::CancelTimeout};
-Act armTimeout(std::uint32_t ms) { return {.kind = HealthActionKind::ArmTimeout, .ms = ms}; }
-Act armNext(std::uint32_t ms) { return {.kind = HealthActionKind::ArmNextProbe, .ms = ms}; }
-Act changed(HealthState from, HealthState to) {
-  return {HealthActionKind::StateChanged, 0, from, to};
-}
-
-std::vector<Act> strip(const HealthActions& actions) {
-  std::vector<Act> out;
-  for (const HealthAction& a : actions) out.push_back({a.kind, a.ms, a.from, a.to});
-  return out;
-}
-
-std::string describe(const std::vector<Act>& acts) {
+// Actions as compact text: "send", "timeout(3000)", "cancel", "next(12000)", "up->down"
+// (StateChanged; its reason text is checked in its own tests).
+std::string render(const HealthActions& actions) {
   std::string out;
-  for (const Act& a : acts) {
-    out += std::string(sb::core::healthActionKindName(a.kind));
-    if (a.ms) out += "(" + std::to_string(a.ms) + ")";
-    if (a.kind == HealthActionKind::StateChanged) {
-      out += "(" + std::string(healthStateName(a.from)) + "->" +
-             std::string(healthStateName(a.to)) + ")";
+  for (const HealthAction& a : actions) {
+    if (!out.empty()) out += ' ';
+    switch (a.kind) {
+      case HealthActionKind::SendProbe:
+        out += "send";
+        break;
+      case HealthActionKind::ArmTimeout:
+        out += "timeout(" + std::to_string(a.ms) + ")";
+        break;
+      case HealthActionKind::CancelTimeout:
+        out += "cancel";
+        break;
+      case HealthActionKind::ArmNextProbe:
+        out += "next(" + std::to_string(a.ms) + ")";
+        break;
+      case HealthActionKind::StateChanged:
+        out += std::string(healthStateName(a.from)) + "->" + std::string(healthStateName(a.to));
+        break;
     }
-    out += " ";
   }
   return out;
+}
+
+// The machine after the event: "up m0 a1" (consecutive misses, answers), " waiting" when a
+// probe is still outstanding.
+std::string renderState(const TrunkHealth& health) {
+  const sb::core::HealthStatus& s = health.status();
+  return std::string(healthStateName(s.state)) + " m" + std::to_string(s.consecutive_misses) +
+         " a" + std::to_string(s.consecutive_answers) + (s.probe_outstanding ? " waiting" : "");
 }
 
 // Machines in each state, reached by real events from a fresh one.
@@ -81,15 +85,15 @@ Prelude operator+(Prelude a, const Prelude& b) {
   a.insert(a.end(), b.begin(), b.end());
   return a;
 }
-const Prelude kFresh = {};                            // Unknown
-const Prelude kOutstanding = {sent()};                // + a probe waiting
-const Prelude kMiss = {sent(), timedOut()};           // one miss
-const Prelude kAnswer = {sent(), answered(200)};      // one answer
-const Prelude kUpState = kAnswer;                     // Up
-const Prelude kUnknown2Misses = kMiss + kMiss;        // Unknown, misses 2
-const Prelude kUp2Misses = kUpState + kMiss + kMiss;  // Up, misses 2
-const Prelude kDownState = kMiss + kMiss + kMiss;     // Down, misses 3
-const Prelude kDown1Answer = kDownState + kAnswer;    // Down, answers 1
+const Prelude kFresh = {};                        // unknown m0 a0
+const Prelude kWaiting = {sent()};                // + a probe outstanding
+const Prelude kMiss = {sent(), timedOut()};       // one miss
+const Prelude kAnswer = {sent(), answered(200)};  // one answer
+const Prelude kUp1 = kAnswer;                     // up m0 a1
+const Prelude kUnknown2Misses = kMiss + kMiss;    // unknown m2 a0
+const Prelude kUp2Misses = kUp1 + kMiss + kMiss;  // up m2 a0
+const Prelude kDown3 = kMiss + kMiss + kMiss;     // down m3 a0
+const Prelude kDown1Answer = kDown3 + kAnswer;    // down m0 a1
 
 TrunkHealth run(const ProbeConfig& config, const Prelude& prelude) {
   TrunkHealth health(config, 0);
@@ -97,466 +101,130 @@ TrunkHealth run(const ProbeConfig& config, const Prelude& prelude) {
   return health;
 }
 
+// One transition: from the state `prelude` leads to, `event` gives `actions` and `after`.
 struct Row {
-  const char* name;
+  const char* before;  // the state the prelude must reach: "up m2 a0 waiting"
   Prelude prelude;
-  HealthState before;
   HealthEvent event;
-  HealthState after;
-  std::vector<Act> actions;
-  std::uint32_t misses;  // consecutive, after the event
-  std::uint32_t answers;
-  bool outstanding;  // a probe still waiting after the event
+  const char* actions;
+  const char* after;
 };
 
 void checkRows(const ProbeConfig& config, const std::vector<Row>& rows) {
   for (const Row& row : rows) {
-    CAPTURE(row.name);
     TrunkHealth health = run(config, row.prelude);
-    REQUIRE(health.state() == row.before);
-    const std::vector<Act> got = strip(health.handle(row.event));
-    CAPTURE(describe(got));
-    CAPTURE(describe(row.actions));
-    CHECK(got == row.actions);
-    CHECK(health.state() == row.after);
-    CHECK(health.status().consecutive_misses == row.misses);
-    CHECK(health.status().consecutive_answers == row.answers);
-    CHECK(health.status().probe_outstanding == row.outstanding);
-    CHECK(health.routable() == (row.after != kDown));
+    REQUIRE(renderState(health) == row.before);
+    const HealthActions actions = health.handle(row.event);
+    CAPTURE(row.before, row.event.index(), row.actions, row.after);
+    CHECK(render(actions) == row.actions);
+    CHECK(renderState(health) == row.after);
+    CHECK(health.routable() == (health.state() != kDown));
   }
 }
 
 }  // namespace
 
+// Each row: before, prelude that gets there, event, actions, after. SPEC §4 defaults:
+// 15 s ±20 %, timeout 3 s, down after 3 misses, up after 2 answers, any reply but a local one.
 TEST_CASE("health transitions with SPEC §4 defaults, one row per (state, event)", "[health]") {
-  const ProbeConfig config;  // 15 s ±20 %, timeout 3 s, down after 3, up after 2, any reply
   const std::vector<Row> rows = {
       // Unknown: routed as up; the first answer makes it Up, 3 misses Down.
-      {"unknown + timer: probe, next in 12 s",
-       kFresh,
-       kUnknown,
-       timer(0),
-       kUnknown,
-       {kSend, armNext(12'000)},
-       0,
-       0,
-       false},
-      {"unknown + sent: arm the 3 s timeout",
-       kFresh,
-       kUnknown,
-       sent(),
-       kUnknown,
-       {armTimeout(3'000)},
-       0,
-       0,
-       true},
-      {"unknown + 200: up",
-       kOutstanding,
-       kUnknown,
-       answered(200),
-       kUp,
-       {kCancel, changed(kUnknown, kUp)},
-       0,
-       1,
-       false},
-      {"unknown + 404 (a PBX without OPTIONS): up",
-       kOutstanding,
-       kUnknown,
-       answered(404),
-       kUp,
-       {kCancel, changed(kUnknown, kUp)},
-       0,
-       1,
-       false},
-      {"unknown + 503 from the trunk: alive",
-       kOutstanding,
-       kUnknown,
-       answered(503),
-       kUp,
-       {kCancel, changed(kUnknown, kUp)},
-       0,
-       1,
-       false},
-      {"unknown + local 408: a miss",
-       kOutstanding,
-       kUnknown,
-       answered(408, 2, true),
-       kUnknown,
-       {kCancel},
-       1,
-       0,
-       false},
-      {"unknown + local 503: a miss",
-       kOutstanding,
-       kUnknown,
-       answered(503, 2, true),
-       kUnknown,
-       {kCancel},
-       1,
-       0,
-       false},
-      {"unknown + 100 Trying: still waiting",
-       kOutstanding,
-       kUnknown,
-       answered(100),
-       kUnknown,
-       {},
-       0,
-       0,
-       true},
-      {"unknown + timeout: a miss", kOutstanding, kUnknown, timedOut(), kUnknown, {}, 1, 0, false},
-      {"unknown + transport error on the probe: a miss at once",
-       kOutstanding,
-       kUnknown,
-       transport(true),
-       kUnknown,
-       {kCancel},
-       1,
-       0,
-       false},
-      {"unknown + transport error sending: a miss",
-       kFresh,
-       kUnknown,
-       transport(true),
-       kUnknown,
-       {},
-       1,
-       0,
-       false},
-      {"unknown + a call's transport error: a miss, the probe waits on",
-       kOutstanding,
-       kUnknown,
-       transport(false),
-       kUnknown,
-       {},
-       1,
-       0,
-       true},
-      {"unknown + timer with the probe unanswered: a miss, a new probe",
-       kOutstanding,
-       kUnknown,
-       timer(0),
-       kUnknown,
-       {kCancel, kSend, armNext(12'000)},
-       1,
-       0,
-       false},
-      {"unknown, 2 misses + timeout: down",
-       kUnknown2Misses + kOutstanding,
-       kUnknown,
-       timedOut(),
-       kDown,
-       {changed(kUnknown, kDown)},
-       3,
-       0,
-       false},
-      {"unknown, 2 misses + transport error: down",
-       kUnknown2Misses,
-       kUnknown,
-       transport(true),
-       kDown,
-       {changed(kUnknown, kDown)},
-       3,
-       0,
-       false},
-      {"unknown, 2 misses + 200: up",
-       kUnknown2Misses + kOutstanding,
-       kUnknown,
-       answered(200),
-       kUp,
-       {kCancel, changed(kUnknown, kUp)},
-       0,
-       1,
-       false},
-      {"unknown + stale answer (no probe out): ignored",
-       kFresh,
-       kUnknown,
-       answered(200),
-       kUnknown,
-       {},
-       0,
-       0,
-       false},
-      {"unknown + stale timeout: ignored", kFresh, kUnknown, timedOut(), kUnknown, {}, 0, 0, false},
+      {"unknown m0 a0", kFresh, timer(0), "send next(12000)", "unknown m0 a0"},
+      {"unknown m0 a0", kFresh, sent(), "timeout(3000)", "unknown m0 a0 waiting"},
+      {"unknown m0 a0 waiting", kWaiting, answered(200), "cancel unknown->up", "up m0 a1"},
+      // Many PBXs answer OPTIONS 403/404/405, and a 503 still comes from a live trunk.
+      {"unknown m0 a0 waiting", kWaiting, answered(404), "cancel unknown->up", "up m0 a1"},
+      {"unknown m0 a0 waiting", kWaiting, answered(503), "cancel unknown->up", "up m0 a1"},
+      // A locally generated 408 (or 503) is never "alive".
+      {"unknown m0 a0 waiting", kWaiting, local(408), "cancel", "unknown m1 a0"},
+      {"unknown m0 a0 waiting", kWaiting, local(503), "cancel", "unknown m1 a0"},
+      {"unknown m0 a0 waiting", kWaiting, answered(100), "", "unknown m0 a0 waiting"},
+      {"unknown m0 a0 waiting", kWaiting, timedOut(), "", "unknown m1 a0"},
+      // Transport errors: a miss at once. A call's error leaves the probe waiting.
+      {"unknown m0 a0 waiting", kWaiting, probeError(), "cancel", "unknown m1 a0"},
+      {"unknown m0 a0", kFresh, probeError(), "", "unknown m1 a0"},  // the send failed
+      {"unknown m0 a0 waiting", kWaiting, callError(), "", "unknown m1 a0 waiting"},
+      // The next probe is due and the last one has no result: a miss, one probe at a time.
+      {"unknown m0 a0 waiting", kWaiting, timer(0), "cancel send next(12000)", "unknown m1 a0"},
+      {"unknown m2 a0 waiting", kUnknown2Misses + kWaiting, timedOut(), "unknown->down",
+       "down m3 a0"},
+      {"unknown m2 a0", kUnknown2Misses, probeError(), "unknown->down", "down m3 a0"},
+      {"unknown m2 a0", kUnknown2Misses, callError(), "unknown->down", "down m3 a0"},
+      {"unknown m2 a0 waiting", kUnknown2Misses + kWaiting, answered(200), "cancel unknown->up",
+       "up m0 a1"},
+      // Stale: no probe outstanding (a late answer, a timer that raced with the answer).
+      {"unknown m0 a0", kFresh, answered(200), "", "unknown m0 a0"},
+      {"unknown m0 a0", kFresh, timedOut(), "", "unknown m0 a0"},
 
-      // Up.
-      {"up + timer: probe, next in 12 s",
-       kUpState,
-       kUp,
-       timer(0),
-       kUp,
-       {kSend, armNext(12'000)},
-       0,
-       1,
-       false},
-      {"up + sent", kUpState, kUp, sent(), kUp, {armTimeout(3'000)}, 0, 1, true},
-      {"up + 200", kUpState + kOutstanding, kUp, answered(200), kUp, {kCancel}, 0, 2, false},
-      {"up + 405: alive", kUpState + kOutstanding, kUp, answered(405), kUp, {kCancel}, 0, 2, false},
-      {"up + timeout: 1 miss, still up",
-       kUpState + kOutstanding,
-       kUp,
-       timedOut(),
-       kUp,
-       {},
-       1,
-       0,
-       false},
-      {"up + local 408: a miss",
-       kUpState + kOutstanding,
-       kUp,
-       answered(408, 2, true),
-       kUp,
-       {kCancel},
-       1,
-       0,
-       false},
-      {"up + transport error: a miss",
-       kUpState + kOutstanding,
-       kUp,
-       transport(true),
-       kUp,
-       {kCancel},
-       1,
-       0,
-       false},
-      {"up, 2 misses + timeout: down",
-       kUp2Misses + kOutstanding,
-       kUp,
-       timedOut(),
-       kDown,
-       {changed(kUp, kDown)},
-       3,
-       0,
-       false},
-      {"up, 2 misses + local 408: down",
-       kUp2Misses + kOutstanding,
-       kUp,
-       answered(408, 2, true),
-       kDown,
-       {kCancel, changed(kUp, kDown)},
-       3,
-       0,
-       false},
-      {"up, 2 misses + transport error: down at once",
-       kUp2Misses + kOutstanding,
-       kUp,
-       transport(true),
-       kDown,
-       {kCancel, changed(kUp, kDown)},
-       3,
-       0,
-       false},
-      {"up, 2 misses + a call's transport error: down, the probe waits on",
-       kUp2Misses + kOutstanding,
-       kUp,
-       transport(false),
-       kDown,
-       {changed(kUp, kDown)},
-       3,
-       0,
-       true},
-      {"up, 2 misses + timer with the probe unanswered: down, new probe",
-       kUp2Misses + kOutstanding,
-       kUp,
-       timer(0),
-       kDown,
-       {kCancel, changed(kUp, kDown), kSend, armNext(12'000)},
-       3,
-       0,
-       false},
-      {"up, 2 misses + 404: misses start over",
-       kUp2Misses + kOutstanding,
-       kUp,
-       answered(404),
-       kUp,
-       {kCancel},
-       0,
-       1,
-       false},
-      {"up + stale answer: ignored", kUpState, kUp, answered(200), kUp, {}, 0, 1, false},
-      {"up + stale timeout: ignored", kUpState, kUp, timedOut(), kUp, {}, 0, 1, false},
+      // Up: down after 3 consecutive misses.
+      {"up m0 a1", kUp1, timer(0), "send next(12000)", "up m0 a1"},
+      {"up m0 a1", kUp1, sent(), "timeout(3000)", "up m0 a1 waiting"},
+      {"up m0 a1 waiting", kUp1 + kWaiting, answered(200), "cancel", "up m0 a2"},
+      {"up m0 a1 waiting", kUp1 + kWaiting, answered(405), "cancel", "up m0 a2"},
+      {"up m0 a1 waiting", kUp1 + kWaiting, answered(183), "", "up m0 a1 waiting"},
+      {"up m0 a1 waiting", kUp1 + kWaiting, timedOut(), "", "up m1 a0"},
+      {"up m0 a1 waiting", kUp1 + kWaiting, local(408), "cancel", "up m1 a0"},
+      {"up m0 a1 waiting", kUp1 + kWaiting, probeError(), "cancel", "up m1 a0"},
+      {"up m0 a1 waiting", kUp1 + kWaiting, callError(), "", "up m1 a0 waiting"},
+      {"up m0 a1 waiting", kUp1 + kWaiting, timer(0), "cancel send next(12000)", "up m1 a0"},
+      {"up m2 a0 waiting", kUp2Misses + kWaiting, timedOut(), "up->down", "down m3 a0"},
+      {"up m2 a0 waiting", kUp2Misses + kWaiting, local(408), "cancel up->down", "down m3 a0"},
+      {"up m2 a0 waiting", kUp2Misses + kWaiting, probeError(), "cancel up->down", "down m3 a0"},
+      {"up m2 a0 waiting", kUp2Misses + kWaiting, callError(), "up->down", "down m3 a0 waiting"},
+      {"up m2 a0", kUp2Misses, probeError(), "up->down", "down m3 a0"},
+      {"up m2 a0 waiting", kUp2Misses + kWaiting, timer(0), "cancel up->down send next(12000)",
+       "down m3 a0"},
+      {"up m2 a0 waiting", kUp2Misses + kWaiting, answered(404), "cancel", "up m0 a1"},
+      {"up m0 a1", kUp1, answered(200), "", "up m0 a1"},
+      {"up m0 a1", kUp1, timedOut(), "", "up m0 a1"},
 
-      // Down: up again after 2 consecutive answers.
-      {"down + timer: still probed",
-       kDownState,
-       kDown,
-       timer(0),
-       kDown,
-       {kSend, armNext(12'000)},
-       3,
-       0,
-       false},
-      {"down + sent", kDownState, kDown, sent(), kDown, {armTimeout(3'000)}, 3, 0, true},
-      {"down + 200: 1 answer, still down",
-       kDownState + kOutstanding,
-       kDown,
-       answered(200),
-       kDown,
-       {kCancel},
-       0,
-       1,
-       false},
-      {"down, 1 answer + 200: up",
-       kDown1Answer + kOutstanding,
-       kDown,
-       answered(200),
-       kUp,
-       {kCancel, changed(kDown, kUp)},
-       0,
-       2,
-       false},
-      {"down, 1 answer + 403: up",
-       kDown1Answer + kOutstanding,
-       kDown,
-       answered(403),
-       kUp,
-       {kCancel, changed(kDown, kUp)},
-       0,
-       2,
-       false},
-      {"down, 1 answer + timeout: answers start over",
-       kDown1Answer + kOutstanding,
-       kDown,
-       timedOut(),
-       kDown,
-       {},
-       1,
-       0,
-       false},
-      {"down, 1 answer + local 408: answers start over",
-       kDown1Answer + kOutstanding,
-       kDown,
-       answered(408, 2, true),
-       kDown,
-       {kCancel},
-       1,
-       0,
-       false},
-      {"down, 1 answer + transport error",
-       kDown1Answer + kOutstanding,
-       kDown,
-       transport(true),
-       kDown,
-       {kCancel},
-       1,
-       0,
-       false},
-      {"down + timeout: misses go on",
-       kDownState + kOutstanding,
-       kDown,
-       timedOut(),
-       kDown,
-       {},
-       4,
-       0,
-       false},
-      {"down + transport error", kDownState, kDown, transport(false), kDown, {}, 4, 0, false},
-      {"down + 180: still waiting",
-       kDownState + kOutstanding,
-       kDown,
-       answered(180),
-       kDown,
-       {},
-       3,
-       0,
-       true},
-      {"down + stale answer: ignored", kDown1Answer, kDown, answered(200), kDown, {}, 0, 1, false},
-      {"down + stale timeout: ignored", kDownState, kDown, timedOut(), kDown, {}, 3, 0, false},
+      // Down: still probed; up after 2 consecutive answers.
+      {"down m3 a0", kDown3, timer(0), "send next(12000)", "down m3 a0"},
+      {"down m3 a0", kDown3, sent(), "timeout(3000)", "down m3 a0 waiting"},
+      {"down m3 a0 waiting", kDown3 + kWaiting, answered(200), "cancel", "down m0 a1"},
+      {"down m3 a0 waiting", kDown3 + kWaiting, answered(180), "", "down m3 a0 waiting"},
+      {"down m3 a0 waiting", kDown3 + kWaiting, timedOut(), "", "down m4 a0"},
+      {"down m3 a0 waiting", kDown3 + kWaiting, local(408), "cancel", "down m4 a0"},
+      {"down m3 a0 waiting", kDown3 + kWaiting, probeError(), "cancel", "down m4 a0"},
+      {"down m3 a0", kDown3, callError(), "", "down m4 a0"},
+      {"down m3 a0 waiting", kDown3 + kWaiting, timer(0), "cancel send next(12000)", "down m4 a0"},
+      {"down m0 a1 waiting", kDown1Answer + kWaiting, answered(200), "cancel down->up", "up m0 a2"},
+      {"down m0 a1 waiting", kDown1Answer + kWaiting, answered(403), "cancel down->up", "up m0 a2"},
+      {"down m0 a1 waiting", kDown1Answer + kWaiting, timedOut(), "", "down m1 a0"},
+      {"down m0 a1 waiting", kDown1Answer + kWaiting, local(408), "cancel", "down m1 a0"},
+      {"down m0 a1 waiting", kDown1Answer + kWaiting, probeError(), "cancel", "down m1 a0"},
+      {"down m0 a1 waiting", kDown1Answer + kWaiting, callError(), "", "down m1 a0 waiting"},
+      {"down m0 a1", kDown1Answer, answered(200), "", "down m0 a1"},
+      {"down m3 a0", kDown3, timedOut(), "", "down m3 a0"},
   };
-  checkRows(config, rows);
+  checkRows(ProbeConfig{}, rows);
 }
 
 TEST_CASE("health transitions with accepted codes: other replies are misses", "[health]") {
   ProbeConfig config;
   config.accepted_codes = {200, 404};
-  const std::vector<Row> rows = {
-      {"unknown + 200: up",
-       kOutstanding,
-       kUnknown,
-       answered(200),
-       kUp,
-       {kCancel, changed(kUnknown, kUp)},
-       0,
-       1,
-       false},
-      {"unknown + 404 (listed): up",
-       kOutstanding,
-       kUnknown,
-       answered(404),
-       kUp,
-       {kCancel, changed(kUnknown, kUp)},
-       0,
-       1,
-       false},
-      {"unknown + 503: a miss",
-       kOutstanding,
-       kUnknown,
-       answered(503),
-       kUnknown,
-       {kCancel},
-       1,
-       0,
-       false},
-      {"up + 405: a miss",
-       kUpState + kOutstanding,
-       kUp,
-       answered(405),
-       kUp,
-       {kCancel},
-       1,
-       0,
-       false},
-      {"up, 2 misses + 500: down",
-       kUp2Misses + kOutstanding,
-       kUp,
-       answered(500),
-       kDown,
-       {kCancel, changed(kUp, kDown)},
-       3,
-       0,
-       false},
-      {"down, 1 answer + 403: answers start over",
-       kDown1Answer + kOutstanding,
-       kDown,
-       answered(403),
-       kDown,
-       {kCancel},
-       1,
-       0,
-       false},
-      {"down, 1 answer + 404: up",
-       kDown1Answer + kOutstanding,
-       kDown,
-       answered(404),
-       kUp,
-       {kCancel, changed(kDown, kUp)},
-       0,
-       2,
-       false},
-  };
-  checkRows(config, rows);
+  checkRows(
+      config,
+      {
+          {"unknown m0 a0 waiting", kWaiting, answered(200), "cancel unknown->up", "up m0 a1"},
+          {"unknown m0 a0 waiting", kWaiting, answered(404), "cancel unknown->up", "up m0 a1"},
+          {"unknown m0 a0 waiting", kWaiting, answered(503), "cancel", "unknown m1 a0"},
+          {"up m0 a1 waiting", kUp1 + kWaiting, answered(405), "cancel", "up m1 a0"},
+          {"up m2 a0 waiting", kUp2Misses + kWaiting, answered(500), "cancel up->down",
+           "down m3 a0"},
+          {"down m0 a1 waiting", kDown1Answer + kWaiting, answered(403), "cancel", "down m1 a0"},
+          {"down m0 a1 waiting", kDown1Answer + kWaiting, answered(404), "cancel down->up",
+           "up m0 a2"},
+      });
 
-  // A listed 408 still does not make a local 408 alive (SPEC §4).
+  // Listing 408 does not make a local 408 alive (SPEC §4); the trunk's own 408 is.
   ProbeConfig with408;
   with408.accepted_codes = {408};
-  checkRows(with408, {{"unknown + local 408 (listed): a miss",
-                       kOutstanding,
-                       kUnknown,
-                       answered(408, 2, true),
-                       kUnknown,
-                       {kCancel},
-                       1,
-                       0,
-                       false},
-                      {"unknown + the trunk's 408 (listed): up",
-                       kOutstanding,
-                       kUnknown,
-                       answered(408),
-                       kUp,
-                       {kCancel, changed(kUnknown, kUp)},
-                       0,
-                       1,
-                       false}});
+  checkRows(with408, {
+                         {"unknown m0 a0 waiting", kWaiting, local(408), "cancel", "unknown m1 a0"},
+                         {"unknown m0 a0 waiting", kWaiting, answered(408), "cancel unknown->up",
+                          "up m0 a1"},
+                     });
 }
 
 TEST_CASE("health transitions with other thresholds", "[health]") {
@@ -566,52 +234,15 @@ TEST_CASE("health transitions with other thresholds", "[health]") {
   config.interval_ms = 5'000;
   config.jitter_percent = 0;
   config.timeout_ms = 1'000;
+  const Prelude down2answers = kMiss + kAnswer + kAnswer;
   checkRows(config, {
-                        {"up + one miss: down",
-                         kUpState + kOutstanding,
-                         kUp,
-                         timedOut(),
-                         kDown,
-                         {changed(kUp, kDown)},
-                         1,
-                         0,
-                         false},
-                        {"unknown + one transport error: down",
-                         kFresh,
-                         kUnknown,
-                         transport(false),
-                         kDown,
-                         {changed(kUnknown, kDown)},
-                         1,
-                         0,
-                         false},
-                        {"down, 2 answers + 200: up",
-                         kMiss + kAnswer + kAnswer + kOutstanding,
-                         kDown,
-                         answered(200),
-                         kUp,
-                         {kCancel, changed(kDown, kUp)},
-                         0,
-                         3,
-                         false},
-                        {"no jitter: exactly the interval",
-                         kUpState,
-                         kUp,
-                         timer(987'654),
-                         kUp,
-                         {kSend, armNext(5'000)},
-                         0,
-                         1,
-                         false},
-                        {"sent: the configured timeout",
-                         kUpState,
-                         kUp,
-                         sent(),
-                         kUp,
-                         {armTimeout(1'000)},
-                         0,
-                         1,
-                         true},
+                        {"up m0 a1 waiting", kUp1 + kWaiting, timedOut(), "up->down", "down m1 a0"},
+                        {"unknown m0 a0", kFresh, callError(), "unknown->down", "down m1 a0"},
+                        {"down m0 a2 waiting", down2answers + kWaiting, answered(200),
+                         "cancel down->up", "up m0 a3"},
+                        // No jitter: exactly the interval, whatever the random value.
+                        {"up m0 a1", kUp1, timer(987'654), "send next(5000)", "up m0 a1"},
+                        {"up m0 a1", kUp1, sent(), "timeout(1000)", "up m0 a1 waiting"},
                     });
 }
 
@@ -622,8 +253,8 @@ TEST_CASE("probing disabled: always up, every event ignored", "[health]") {
   CHECK(health.state() == kUp);
   CHECK(health.start(1'000).empty());
   for (const HealthEvent& e :
-       {sent(), answered(200), answered(408, 2, true), timedOut(), transport(true),
-        transport(false), timer(7), timedOut(), timedOut(), timedOut()}) {
+       {sent(), answered(200), answered(408, 2, true), timedOut(), probeError(), callError(),
+        timer(7), timedOut(), timedOut(), timedOut()}) {
     CHECK(health.handle(e).empty());
     CHECK(health.state() == kUp);
   }
@@ -635,7 +266,7 @@ TEST_CASE("start arms the first probe", "[health]") {
   const TrunkHealth health(ProbeConfig{}, 1'000);
   CHECK(health.state() == kUnknown);
   CHECK(health.status().changed_at_ms == 1'000);
-  CHECK(strip(health.start(4'321)) == std::vector<Act>{armNext(4'321)});
+  CHECK(render(health.start(4'321)) == "next(4321)");
 }
 
 TEST_CASE("health keeps the reason, RTT, times and totals", "[health]") {
@@ -799,7 +430,7 @@ TEST_CASE("spreadFirstProbes: own intervals, disabled trunks left out", "[health
 
 TEST_CASE("reconfigure carries state over a table reload", "[health]") {
   SECTION("the same settings: nothing happens") {
-    TrunkHealth health = run(ProbeConfig{}, kDownState);
+    TrunkHealth health = run(ProbeConfig{}, kDown3);
     CHECK(health.reconfigure(ProbeConfig{}, 99, 100).empty());
     CHECK(health.state() == kDown);
     CHECK(health.status().consecutive_misses == 3);
@@ -818,30 +449,30 @@ TEST_CASE("reconfigure carries state over a table reload", "[health]") {
     TrunkHealth health = run(ProbeConfig{}, kUp2Misses);
     ProbeConfig config;
     config.down_after = 2;
-    CHECK(strip(health.reconfigure(config, 99, 100)) == std::vector<Act>{changed(kUp, kDown)});
+    CHECK(render(health.reconfigure(config, 99, 100)) == "up->down");
     CHECK(health.status().changed_at_ms == 99);
   }
   SECTION("a lower up threshold applies at once") {
     TrunkHealth health = run(ProbeConfig{}, kDown1Answer);
     ProbeConfig config;
     config.up_after = 1;
-    CHECK(strip(health.reconfigure(config, 99, 100)) == std::vector<Act>{changed(kDown, kUp)});
+    CHECK(render(health.reconfigure(config, 99, 100)) == "down->up");
   }
   SECTION("a new interval re-arms the next probe") {
-    TrunkHealth health = run(ProbeConfig{}, kDownState);
+    TrunkHealth health = run(ProbeConfig{}, kDown3);
     ProbeConfig config;
     config.interval_ms = 5'000;
     config.timeout_ms = 1'000;
-    CHECK(strip(health.reconfigure(config, 99, 777)) == std::vector<Act>{armNext(777)});
+    CHECK(render(health.reconfigure(config, 99, 777)) == "next(777)");
     CHECK(health.state() == kDown);
-    CHECK(strip(health.handle(timer(0))) == std::vector<Act>{kSend, armNext(4'000)});
+    CHECK(render(health.handle(timer(0))) == "send next(4000)");
   }
   SECTION("probing disabled: up, the outstanding probe dropped") {
-    TrunkHealth health = run(ProbeConfig{}, kDownState + kOutstanding);
+    TrunkHealth health = run(ProbeConfig{}, kDown3 + kWaiting);
     ProbeConfig config;
     config.interval_ms = 0;
     const HealthActions actions = health.reconfigure(config, 99, 100);
-    CHECK(strip(actions) == std::vector<Act>{kCancel, changed(kDown, kUp)});
+    CHECK(render(actions) == "cancel down->up");
     CHECK(actions[1].reason == "probing disabled");
     CHECK(health.state() == kUp);
     CHECK_FALSE(health.status().probe_outstanding);
@@ -852,7 +483,7 @@ TEST_CASE("reconfigure carries state over a table reload", "[health]") {
     off.interval_ms = 0;
     TrunkHealth health(off, 0);
     const HealthActions actions = health.reconfigure(ProbeConfig{}, 99, 2'500);
-    CHECK(strip(actions) == std::vector<Act>{changed(kUp, kUnknown), armNext(2'500)});
+    CHECK(render(actions) == "up->unknown next(2500)");
     CHECK(actions[0].reason == "probing enabled");
     CHECK(health.state() == kUnknown);
     CHECK(health.routable());
