@@ -129,6 +129,9 @@ void Proxy::newCall(msg_t* msg, sip_t* sip) {
                                     .count());
   random_state_ += 0x9e3779b97f4a7c15ULL;
   input.random = random_state_;
+  // SPEC §4: a down, disabled, draining or full trunk is skipped (closed comes from hours).
+  admission_.fillTrunkState(health_, monoMs(), trunk_state_);
+  input.trunk_state = trunk_state_;
   core::decide(table, input, decision_);
   if (decision_.topic_status == core::TopicStatus::Invalid) metrics_.invalidTopic();
   if (!decision_.forward()) {
@@ -222,10 +225,21 @@ bool Proxy::forwardToTrunk(Call& call, core::TrunkIndex trunk) {
     call.attempt_responses.push_back(nullptr);
     return false;
   }
+  // The trunk's capacity is held from here until the attempt ends (or, when answered, until
+  // the call ends). A trunk that filled up since the decision is skipped like a full one.
+  core::AdmitResult admitted = admission_.acquire(trunk, call.serial, monoMs());
+  if (admitted != core::AdmitResult::Admitted) {
+    SB_LOG(log::Level::Debug, log::Line("trunk_skipped")
+                                  .kv("call_id", call.call_id)
+                                  .kv("trunk", t.name)
+                                  .kv("why", core::admitResultName(admitted)));
+    return false;
+  }
   msg_t* fwd = msg_copy(call.request);
   sip_t* sip = fwd ? sip_object(fwd) : nullptr;
   if (!sip) {
     if (fwd) msg_destroy(fwd);
+    admission_.release(call.serial);
     call.attempts.push_back({500, true});
     call.attempt_responses.push_back(nullptr);
     return false;
@@ -342,7 +356,15 @@ void Proxy::endAttempt(Call& call, metrics::TrunkResult result) {
   if (!call.has_current) return;
   metrics::TrunkHandles* handles = call.snap->trunk_metrics[call.current];
   handles->calls[static_cast<std::size_t>(result)]->Increment();
-  if (result != metrics::TrunkResult::Answered) handles->active->Decrement();
+  bool answered = result == metrics::TrunkResult::Answered;
+  if (!answered) {
+    handles->active->Decrement();
+    admission_.release(call.serial);
+  }
+  auto now = std::chrono::system_clock::now();
+  windows_[call.snap->table->trunks()[call.current].name].add(
+      std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count(), answered,
+      std::chrono::steady_clock::now() - call.invite_at <= std::chrono::seconds(20));
   call.has_current = false;
   if (call.failover_timer) su_timer_reset(call.failover_timer);
   if (call.ring_timer) su_timer_reset(call.ring_timer);
@@ -397,7 +419,7 @@ void Proxy::onCallResponse(Call& call, int status, msg_t* response, bool local) 
       sip_via_remove(response, sip_object(response));
       metrics_.response(status);
       nta_incoming_mreply(call.irq, response);
-      callEstablished(call.call_id, handles);
+      callEstablished(call.call_id, handles, call.serial);
       finishCall(call);
       return;
     }

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <random>
 
+#include "core/json_text.hpp"
 #include "log/log.hpp"
 #include "sip/call.hpp"
 #include "sip/sofia.hpp"
@@ -171,6 +172,69 @@ void Proxy::reconfigure(const config::SipConfig& config) {
 
 void Proxy::setSnapshot(std::shared_ptr<const RoutingSnapshot> snapshot) {
   snapshot_ = std::move(snapshot);
+  // Admission state (admin state, calls held, rate buckets) carries over by trunk name.
+  admission_.applyTrunks(snapshot_->table->trunks(), monoMs());
+  health_.assign(snapshot_->table->trunks().size(), core::HealthState::Unknown);
+}
+
+bool Proxy::setAdminState(const std::string& trunk, core::AdminState state) {
+  return admission_.setAdminState(trunk, state);
+}
+
+void Proxy::setCallsElsewhere(const std::string& trunk, std::uint32_t calls) {
+  admission_.setCallsElsewhere(trunk, calls);
+}
+
+std::unordered_map<std::string, std::uint32_t> Proxy::localCalls() const {
+  std::unordered_map<std::string, std::uint32_t> out;
+  if (!snapshot_) return out;
+  for (const auto& t : snapshot_->table->trunks()) out[t.name] = admission_.activeCalls(t.index);
+  return out;
+}
+
+bool Proxy::trunksJson(const std::string& name, std::string& out) const {
+  if (!snapshot_) return false;
+  auto now_unix = std::chrono::duration_cast<std::chrono::seconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+  bool found = false;
+  std::string items;
+  for (const auto& t : snapshot_->table->trunks()) {
+    if (!name.empty() && t.name != name) continue;
+    found = true;
+    const core::TrunkAdmission* a = admission_.trunk(t.index);
+    core::HealthState h = t.index < health_.size() ? health_[t.index] : core::HealthState::Unknown;
+    core::WindowTotals w;
+    if (auto it = windows_.find(t.name); it != windows_.end()) w = it->second.totals(now_unix);
+    char region[16];
+    std::snprintf(region, sizeof region, "%06u", t.region);
+    char province[16];
+    std::snprintf(province, sizeof province, "%06u", core::provinceOf(t.region));
+    std::string item =
+        "{\"name\":" + core::jsonString(t.name) +
+        ",\"display_name\":" + core::jsonString(t.display_name) + ",\"region\":\"" + region +
+        "\",\"province\":\"" + province + "\"" +
+        ",\"target\":" + core::jsonString(t.targets.empty() ? "" : t.targets.front()) +
+        ",\"health\":\"" + std::string(core::healthStateName(h)) + "\"" + ",\"admin\":\"" +
+        std::string(core::adminStateName(a ? a->admin : core::AdminState::Enabled)) +
+        "\",\"open_now\":" + (t.openAt(now_unix) ? "true" : "false") +
+        ",\"active_calls\":" + std::to_string(a ? a->active : 0) +
+        ",\"calls_elsewhere\":" + std::to_string(a ? a->elsewhere : 0) +
+        ",\"capacity\":" + std::to_string(t.capacity) + ",\"cps\":" + std::to_string(t.cps) +
+        ",\"last_15m\":{\"offered\":" + std::to_string(w.offered) +
+        ",\"answered\":" + std::to_string(w.answered) +
+        ",\"answered_20s\":" + std::to_string(w.answered_20s) + "}}";
+    if (!items.empty()) items += ",";
+    items += item;
+  }
+  if (!found) return false;
+  if (!name.empty()) {
+    out = items;
+  } else {
+    out = "{\"table_version\":" + std::to_string(snapshot_->table->version()) + ",\"trunks\":[" +
+          items + "]}";
+  }
+  return true;
 }
 
 const char* Proxy::recordRouteFor(bool tcp) const {
@@ -477,8 +541,9 @@ void Proxy::releaseServerTransaction(void* p) {
   nta_incoming_destroy(irq);
 }
 
-void Proxy::callEstablished(const std::string& call_id, metrics::TrunkHandles* handles) {
-  established_.emplace(call_id, Established{handles, std::chrono::steady_clock::now()});
+void Proxy::callEstablished(const std::string& call_id, metrics::TrunkHandles* handles,
+                            std::uint64_t leg) {
+  established_.emplace(call_id, Established{handles, leg, std::chrono::steady_clock::now()});
   updateGauges();
 }
 
@@ -486,6 +551,7 @@ void Proxy::callEnded(const std::string& call_id) {
   auto it = established_.find(call_id);
   if (it == established_.end()) return;
   auto& e = it->second;
+  admission_.release(e.leg);
   if (e.handles) {
     e.handles->active->Decrement();
     e.handles->duration->Observe(
@@ -510,6 +576,7 @@ void Proxy::sweepEstablished() {
   for (auto it = established_.begin(); it != established_.end();) {
     if (now - it->second.answered_at >= limit) {
       if (it->second.handles) it->second.handles->active->Decrement();
+      admission_.release(it->second.leg);
       SB_LOG(log::Level::Warn, log::Line("call_max_duration").kv("call_id", it->first));
       it = established_.erase(it);
       changed = true;

@@ -11,8 +11,11 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "core/admission.hpp"
 #include "core/decide.hpp"
+#include "core/rolling_window.hpp"
 #include "core/token_bucket.hpp"
+#include "core/trunk_health.hpp"
 #include "metrics/metrics.hpp"
 #include "sip/snapshot.hpp"
 
@@ -44,6 +47,17 @@ class Proxy {
   // need a restart (the caller says so).
   void reconfigure(const config::SipConfig& config);
   bool hasTable() const { return snapshot_ != nullptr; }
+
+  // Trunk operations (issue 5), all on the SIP thread.
+  bool setAdminState(const std::string& trunk, core::AdminState state);
+  void setCallsElsewhere(const std::string& trunk, std::uint32_t calls);
+  // This instance's calls per trunk (for the cluster-wide capacity view).
+  std::unordered_map<std::string, std::uint32_t> localCalls() const;
+  // Health by TrunkIndex of the snapshot in force (from the prober); missing = unknown.
+  void setHealth(const std::vector<core::HealthState>& health) { health_ = health; }
+  // JSON of every trunk (name empty) or of one, with live state; false: no such trunk.
+  bool trunksJson(const std::string& name, std::string& out) const;
+  const RoutingSnapshot* snapshot() const { return snapshot_.get(); }
   bool listening() const { return agent_ != nullptr; }
   std::size_t callsInProgress() const { return in_progress_; }
   std::size_t establishedCalls() const { return established_.size(); }
@@ -53,6 +67,7 @@ class Proxy {
   struct Relay;
   struct Established {
     metrics::TrunkHandles* handles = nullptr;
+    std::uint64_t leg = 0;  // the admission CallId holding the trunk
     std::chrono::steady_clock::time_point answered_at;
   };
 
@@ -85,7 +100,8 @@ class Proxy {
   void finishCall(Call& call);
 
   // Accounting of established calls (BYE through us ends them; max duration is the net).
-  void callEstablished(const std::string& call_id, metrics::TrunkHandles* handles);
+  void callEstablished(const std::string& call_id, metrics::TrunkHandles* handles,
+                       std::uint64_t leg);
   void callEnded(const std::string& call_id);
   void sweepEstablished();
   void updateGauges();
@@ -120,6 +136,10 @@ class Proxy {
   std::string server_;
   std::unordered_multimap<std::string, Established> established_;
   std::unordered_map<std::string, core::TokenBucket> flood_;  // by source address
+  core::Admission admission_;
+  std::vector<core::HealthState> health_;                         // by TrunkIndex
+  std::vector<core::SkipReason> trunk_state_;                     // reused per call
+  std::unordered_map<std::string, core::RollingWindow> windows_;  // by trunk name
 };
 
 }  // namespace sb::sip

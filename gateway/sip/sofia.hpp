@@ -21,6 +21,8 @@
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 
+#include <chrono>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -41,6 +43,13 @@ inline bool hasControlChars(const char* s) {
     if (c < 0x20 || c == 0x7f) return true;
   }
   return false;
+}
+
+// Monotonic milliseconds (admission: rate buckets, call ages).
+inline std::int64_t monoMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
 
 // The source IP address of a received message, as text ("127.0.0.11", "::1").
