@@ -76,6 +76,22 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                      .Name("switchboard_trunk_info")
                      .Help("Static trunk labels (region, province, display name); value 1")
                      .Register(reg);
+  trunk_up_ = &prometheus::BuildGauge()
+                   .Name("switchboard_trunk_up")
+                   .Help("Trunk health from OPTIONS probes: 1 up or not yet known, 0 down")
+                   .Register(reg);
+  trunk_probe_rtt_ = &prometheus::BuildGauge()
+                          .Name("switchboard_trunk_probe_rtt_seconds")
+                          .Help("Round-trip time of the last OPTIONS probe the trunk answered")
+                          .Register(reg);
+  trunk_probes_ = &prometheus::BuildCounter()
+                       .Name("switchboard_trunk_probes_total")
+                       .Help("OPTIONS probes per trunk by result (answered, missed)")
+                       .Register(reg);
+  trunk_state_changes_ = &prometheus::BuildCounter()
+                              .Name("switchboard_trunk_state_changes_total")
+                              .Help("Health state changes per trunk (unknown/up/down)")
+                              .Register(reg);
 
   auto& rej = prometheus::BuildCounter()
                   .Name("switchboard_rejections_total")
@@ -170,6 +186,12 @@ TrunkHandles* Metrics::trunk(const core::Trunk& trunk) {
   h->answer_delay = &trunk_answer_delay_->Add({{"trunk", trunk.name}}, answerBuckets());
   h->post_dial_delay = &trunk_pdd_->Add({{"trunk", trunk.name}}, answerBuckets());
   h->duration = &trunk_duration_->Add({{"trunk", trunk.name}}, durationBuckets());
+  h->up = &trunk_up_->Add({{"trunk", trunk.name}});
+  h->up->Set(1);  // a new trunk is Unknown, which is routed as up
+  h->probe_rtt = &trunk_probe_rtt_->Add({{"trunk", trunk.name}});
+  h->probes_answered = &trunk_probes_->Add({{"trunk", trunk.name}, {"result", "answered"}});
+  h->probes_missed = &trunk_probes_->Add({{"trunk", trunk.name}, {"result", "missed"}});
+  h->state_changes = &trunk_state_changes_->Add({{"trunk", trunk.name}});
   trunk_info_
       ->Add({{"trunk", trunk.name},
              {"region", regionText(trunk.region)},

@@ -63,6 +63,12 @@ struct TrunkHandles {
   prometheus::Histogram* answer_delay = nullptr;     // INVITE received -> 2xx relayed
   prometheus::Histogram* post_dial_delay = nullptr;  // INVITE received -> first 18x
   prometheus::Histogram* duration = nullptr;         // answer -> end of call
+  // Health probing (SPEC §4, issue 5), written by the prober on the SIP thread.
+  prometheus::Gauge* up = nullptr;                 // 1 up or unknown (routed), 0 down
+  prometheus::Gauge* probe_rtt = nullptr;          // seconds, RTT of the last answered probe
+  prometheus::Counter* probes_answered = nullptr;  // probes that proved the trunk alive
+  prometheus::Counter* probes_missed = nullptr;    // timeouts, transport errors, local replies
+  prometheus::Counter* state_changes = nullptr;
 };
 
 class Metrics {
@@ -104,6 +110,10 @@ class Metrics {
   prometheus::Family<prometheus::Histogram>* trunk_pdd_;
   prometheus::Family<prometheus::Histogram>* trunk_duration_;
   prometheus::Family<prometheus::Gauge>* trunk_info_;
+  prometheus::Family<prometheus::Gauge>* trunk_up_;
+  prometheus::Family<prometheus::Gauge>* trunk_probe_rtt_;
+  prometheus::Family<prometheus::Counter>* trunk_probes_;
+  prometheus::Family<prometheus::Counter>* trunk_state_changes_;
   std::array<prometheus::Counter*, static_cast<std::size_t>(Reject::kCount)> rejections_{};
   std::array<prometheus::Counter*, core::kLevelCount + 1> lookups_{};  // + "none"
   std::array<prometheus::Counter*, static_cast<std::size_t>(SipMethod::kCount)> requests_{};
