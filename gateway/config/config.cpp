@@ -187,6 +187,10 @@ void parseInto(const YAML::Node& root, Reader& r, GatewayConfig& cfg) {
                       [&](const YAML::Node& v) { r.readUint(v, "sip.t2_ms", s.t2_ms, 10, 60000); }},
                      {"t4_ms",
                       [&](const YAML::Node& v) { r.readUint(v, "sip.t4_ms", s.t4_ms, 10, 60000); }},
+                     {"udp_buffer_bytes",
+                      [&](const YAML::Node& v) {
+                        r.readUint(v, "sip.udp_buffer_bytes", s.udp_buffer_bytes, 65536, 1 << 30);
+                      }},
                      {"source_acl",
                       [&](const YAML::Node& v) { r.readBool(v, "sip.source_acl", s.source_acl); }},
                      {"flood_rate",

@@ -29,6 +29,7 @@ struct SipConfig {
   std::uint32_t t2_ms = 4000;
   std::uint32_t t4_ms = 5000;
   std::uint32_t max_message_bytes = 65535;
+  std::uint32_t udp_buffer_bytes = 4 << 20;  // SO_RCVBUF/SO_SNDBUF of the UDP listeners
   // SPEC §9: only the source addresses of known trunks may send out-of-dialog requests
   // (others get 403 before any routing). Off only for lab set-ups.
   bool source_acl = true;

@@ -112,7 +112,11 @@ bool Proxy::start(su_root_t* root, std::string& error) {
   for (const auto& l : config_.listen) {
     std::string url = "sip:" + hostForUri(l.host) + ":" + std::to_string(l.port) +
                       ";transport=" + config::transportName(l.transport);
-    if (nta_agent_add_tport(agent_, URL_STRING_MAKE(url.c_str()), TAG_END()) < 0) {
+    // A burst must not overflow the kernel's default 208 KiB UDP buffer: loss there costs
+    // retransmissions (measured in tests/load). The kernel caps it at net.core.rmem_max.
+    if (nta_agent_add_tport(agent_, URL_STRING_MAKE(url.c_str()),
+                            TPTAG_UDP_RMEM(config_.udp_buffer_bytes),
+                            TPTAG_UDP_WMEM(config_.udp_buffer_bytes), TAG_END()) < 0) {
       error = "cannot listen on " + config::transportName(l.transport) + ":" + l.host + ":" +
               std::to_string(l.port) + ": " + std::strerror(errno);
       nta_agent_destroy(agent_);
