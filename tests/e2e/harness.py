@@ -594,7 +594,10 @@ class Uas:
         path = render_scenario(self.scenario, self.params, self.workdir, tag=self.prefix)
         args = _sipp_args(path, self.workdir, self.prefix, self.trace_msg)
         args += ["-i", self.ip, "-p", str(self.port), "-t", self.transport,
-                 "-timeout", "%ds" % self.timeout_s]
+                 "-timeout", "%ds" % self.timeout_s,
+                 # Answer the gateway's OPTIONS health probes (SPEC §4) with 200 outside
+                 # the scenario: a probe neither fails the peer nor marks its trunk down.
+                 "-aa"]
         if self.calls is not None:
             args += ["-m", str(self.calls)]
         args += self.extra_args

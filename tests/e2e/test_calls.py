@@ -139,10 +139,13 @@ class GatewayTestCase(unittest.TestCase):
                          params={"CALLER": caller, "RR_RE": rr}, transport=transport)
 
     def rejected_call(self, number, status, why_re, max_forwards=70, caller=CALLER,
-                      extra_re="^SIP/2.0 "):
+                      extra_re="^SIP/2.0 ", ip=h.CALLER_IP):
+        """uac-reject.xml: exactly `status`, with a Reason or Warning header matching
+        `why_re` (None: no reason required)."""
+        why = "^SIP/2.0 " if why_re is None else "(Reason|Warning): [ -~]*(%s)" % why_re
         return h.run_uac("uac-reject.xml", self.gw.sip_address, number, self.workdir,
-                         params={"CALLER": caller, "STATUS": status, "WHY_RE": why_re,
-                                 "MAX_FORWARDS": max_forwards, "EXTRA_RE": extra_re})
+                         params={"CALLER": caller, "STATUS": status, "WHY_RE": why,
+                                 "MAX_FORWARDS": max_forwards, "EXTRA_RE": extra_re}, ip=ip)
 
     def cancelled_call(self, cancel_after_ms=200):
         """uac-cancel.xml against a ringing js-suzhou peer: INVITE, 180, CANCEL, 487."""
@@ -291,6 +294,15 @@ class CallRoutingTests(GatewayTestCase):
         before = self.gw.metrics()
         self.assertSippOk(self.rejected_call("1233332", 484, "(incomplete|malformed)"))
         self.assertCounted(before, rejections={"malformed": 1}, requests=REJECTED)
+
+    def test_unknown_source_gets_403_before_routing(self):
+        # SPEC §9: only known trunks' source addresses may send new calls; others get 403
+        # before any routing (no lookup is counted). 127.0.0.9 is no trunk's source. The
+        # 403 need not say why (it should tell a scanner nothing).
+        before = self.gw.metrics()
+        self.assertSippOk(self.rejected_call("12333320500", 403, None, ip="127.0.0.9"))
+        self.assertCounted(before, rejections={"acl": 1}, requests=REJECTED)
+        self.assertIdle()
 
     def test_max_forwards_zero_gets_483(self):
         before = self.gw.metrics()
