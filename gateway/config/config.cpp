@@ -187,6 +187,49 @@ void parseInto(const YAML::Node& root, Reader& r, GatewayConfig& cfg) {
                       [&](const YAML::Node& v) { r.readUint(v, "sip.t2_ms", s.t2_ms, 10, 60000); }},
                      {"t4_ms",
                       [&](const YAML::Node& v) { r.readUint(v, "sip.t4_ms", s.t4_ms, 10, 60000); }},
+                     {"probe",
+                      [&](const YAML::Node& pn) {
+                        ProbeSettings& ps = s.probe;
+                        r.forEach(
+                            pn, "sip.probe",
+                            {
+                                {"interval_ms",
+                                 [&](const YAML::Node& v) {
+                                   r.readUint(v, "sip.probe.interval_ms", ps.interval_ms, 0,
+                                              3600000);
+                                 }},
+                                {"jitter_percent",
+                                 [&](const YAML::Node& v) {
+                                   r.readUint(v, "sip.probe.jitter_percent", ps.jitter_percent, 0,
+                                              50);
+                                 }},
+                                {"timeout_ms",
+                                 [&](const YAML::Node& v) {
+                                   r.readUint(v, "sip.probe.timeout_ms", ps.timeout_ms, 10, 60000);
+                                 }},
+                                {"down_after",
+                                 [&](const YAML::Node& v) {
+                                   r.readUint(v, "sip.probe.down_after", ps.down_after, 1, 100);
+                                 }},
+                                {"up_after",
+                                 [&](const YAML::Node& v) {
+                                   r.readUint(v, "sip.probe.up_after", ps.up_after, 1, 100);
+                                 }},
+                                {"accepted_codes",
+                                 [&](const YAML::Node& v) {
+                                   if (!v.IsSequence()) {
+                                     r.error(
+                                         v, "sip.probe.accepted_codes must be a list of SIP codes");
+                                     return;
+                                   }
+                                   for (const auto& c : v) {
+                                     std::uint32_t code = 0;
+                                     r.readUint(c, "sip.probe.accepted_codes item", code, 100, 699);
+                                     ps.accepted_codes.push_back(static_cast<int>(code));
+                                   }
+                                 }},
+                            });
+                      }},
                      {"udp_buffer_bytes",
                       [&](const YAML::Node& v) {
                         r.readUint(v, "sip.udp_buffer_bytes", s.udp_buffer_bytes, 65536, 1 << 30);
@@ -297,6 +340,9 @@ void parseInto(const YAML::Node& root, Reader& r, GatewayConfig& cfg) {
            }},
       });
   if (cfg.sip.listen.empty() && r.ok()) r.error(root, "sip.listen is required");
+  if (cfg.sip.probe.interval_ms != 0 && cfg.sip.probe.timeout_ms >= cfg.sip.probe.interval_ms) {
+    r.error(root, "sip.probe.timeout_ms must be below sip.probe.interval_ms");
+  }
   if (cfg.sip.t2_ms < cfg.sip.t1_ms) r.error(root, "sip.t2_ms must not be below sip.t1_ms");
 }
 

@@ -17,6 +17,16 @@ struct ListenAddress {
   int port = 5060;
 };
 
+// SPEC §4: per-trunk OPTIONS probing defaults (0 interval: probing off, trunks count as up).
+struct ProbeSettings {
+  std::uint32_t interval_ms = 15000;
+  std::uint32_t jitter_percent = 20;
+  std::uint32_t timeout_ms = 3000;  // the probe's own timeout, never the 32 s transaction timer
+  std::uint32_t down_after = 3;     // misses
+  std::uint32_t up_after = 2;       // answers
+  std::vector<int> accepted_codes;  // empty: any answer but a locally generated one is alive
+};
+
 struct SipConfig {
   std::vector<ListenAddress> listen;
   std::string server_name = "Switchboard";    // Server/User-Agent; SPEC §9: no version
@@ -36,6 +46,7 @@ struct SipConfig {
   // Per-source flood limit on out-of-dialog requests (token bucket); excess gets 503.
   std::uint32_t flood_rate = 500;  // requests per second per source address
   std::uint32_t flood_burst = 1000;
+  ProbeSettings probe;
 };
 
 struct RedisConfig {

@@ -130,7 +130,7 @@ void Proxy::newCall(msg_t* msg, sip_t* sip) {
   random_state_ += 0x9e3779b97f4a7c15ULL;
   input.random = random_state_;
   // SPEC §4: a down, disabled, draining or full trunk is skipped (closed comes from hours).
-  admission_.fillTrunkState(health_, monoMs(), trunk_state_);
+  admission_.fillTrunkState(healthStates(), monoMs(), trunk_state_);
   input.trunk_state = trunk_state_;
   core::decide(table, input, decision_);
   if (decision_.topic_status == core::TopicStatus::Invalid) metrics_.invalidTopic();
@@ -438,6 +438,7 @@ void Proxy::onCallResponse(Call& call, int status, msg_t* response, bool local) 
       return;
     case core::AttemptOutcome::TryNext:
       // SPEC §4: 408 and any 5xx move the call to the next trunk.
+      if (local && status == 503 && call.has_current) callTransportError(call.current);
       endAttempt(call,
                  status == 408 ? metrics::TrunkResult::Timeout : metrics::TrunkResult::Failed);
       if (call.orq) {

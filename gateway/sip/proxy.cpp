@@ -9,6 +9,7 @@
 #include "core/json_text.hpp"
 #include "log/log.hpp"
 #include "sip/call.hpp"
+#include "sip/prober.hpp"
 #include "sip/sofia.hpp"
 
 namespace sb::sip {
@@ -34,6 +35,17 @@ struct CallbackAccess {
 
 namespace {
 log::RateLimit g_drop_log(10);
+
+core::ProbeConfig probeConfig(const config::ProbeSettings& p) {
+  core::ProbeConfig c;
+  c.interval_ms = p.interval_ms;
+  c.jitter_percent = p.jitter_percent;
+  c.timeout_ms = p.timeout_ms;
+  c.down_after = p.down_after;
+  c.up_after = p.up_after;
+  c.accepted_codes = p.accepted_codes;
+  return c;
+}
 
 std::string hostForUri(const std::string& host) {
   return host.find(':') != std::string::npos ? "[" + host + "]" : host;
@@ -136,6 +148,10 @@ bool Proxy::start(su_root_t* root, std::string& error) {
   }
   if (rr_udp_.empty()) rr_udp_ = rr_tcp_;
   if (rr_tcp_.empty()) rr_tcp_ = rr_udp_;
+  prober_ = std::make_unique<Prober>(agent_, root, probeConfig(config_.probe),
+                                     "sip:switchboard@" + hostForUri(config_.listen.front().host) +
+                                         ":" + std::to_string(config_.listen.front().port),
+                                     metrics_, [](const Prober::StateChange&) {});
   sweep_timer_ = su_timer_create(su_root_task(root), 1000);
   su_timer_set_for_ever(sweep_timer_, &CallbackAccess::sweep,
                         reinterpret_cast<su_timer_arg_t*>(this));
@@ -143,6 +159,7 @@ bool Proxy::start(su_root_t* root, std::string& error) {
 }
 
 void Proxy::shutdown() {
+  prober_.reset();
   if (sweep_timer_) {
     su_timer_destroy(sweep_timer_);
     sweep_timer_ = nullptr;
@@ -172,6 +189,7 @@ void Proxy::reconfigure(const config::SipConfig& config) {
   retry_after_ = std::to_string(config_.retry_after_s);
   server_ = config_.server_name;
   flood_.clear();  // new rates apply to fresh buckets
+  if (prober_) prober_->setDefaults(probeConfig(config_.probe));
 }
 
 void Proxy::setSnapshot(std::shared_ptr<const RoutingSnapshot> snapshot) {
@@ -179,6 +197,15 @@ void Proxy::setSnapshot(std::shared_ptr<const RoutingSnapshot> snapshot) {
   // Admission state (admin state, calls held, rate buckets) carries over by trunk name.
   admission_.applyTrunks(snapshot_->table->trunks(), monoMs());
   health_.assign(snapshot_->table->trunks().size(), core::HealthState::Unknown);
+  if (prober_) prober_->apply(*snapshot_);  // health carries over by trunk name
+}
+
+const std::vector<core::HealthState>& Proxy::healthStates() const {
+  return prober_ ? prober_->states() : health_;
+}
+
+void Proxy::callTransportError(core::TrunkIndex trunk) {
+  if (prober_) prober_->callTransportError(trunk, "transport error on a call");
 }
 
 bool Proxy::setAdminState(const std::string& trunk, core::AdminState state) {
@@ -207,7 +234,14 @@ bool Proxy::trunksJson(const std::string& name, std::string& out) const {
     if (!name.empty() && t.name != name) continue;
     found = true;
     const core::TrunkAdmission* a = admission_.trunk(t.index);
-    core::HealthState h = t.index < health_.size() ? health_[t.index] : core::HealthState::Unknown;
+    const auto& states = healthStates();
+    core::HealthState h = t.index < states.size() ? states[t.index] : core::HealthState::Unknown;
+    const core::HealthStatus* hs = prober_ ? prober_->status(t.name) : nullptr;
+    std::string probe =
+        ",\"probe_rtt_ms\":" +
+        (hs && hs->last_rtt_ms ? std::to_string(*hs->last_rtt_ms) : std::string("null")) +
+        ",\"health_reason\":" + core::jsonString(hs ? hs->last_failure : "") +
+        ",\"last_change_ms\":" + (hs ? std::to_string(hs->changed_at_ms) : "null");
     core::WindowTotals w;
     if (auto it = windows_.find(t.name); it != windows_.end()) w = it->second.totals(now_unix);
     char region[16];

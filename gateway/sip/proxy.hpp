@@ -27,6 +27,8 @@ struct su_timer_s;
 
 namespace sb::sip {
 
+class Prober;
+
 class Proxy {
  public:
   Proxy(const config::SipConfig& config, metrics::Metrics& metrics);
@@ -53,11 +55,11 @@ class Proxy {
   void setCallsElsewhere(const std::string& trunk, std::uint32_t calls);
   // This instance's calls per trunk (for the cluster-wide capacity view).
   std::unordered_map<std::string, std::uint32_t> localCalls() const;
-  // Health by TrunkIndex of the snapshot in force (from the prober); missing = unknown.
-  void setHealth(const std::vector<core::HealthState>& health) { health_ = health; }
   // JSON of every trunk (name empty) or of one, with live state; false: no such trunk.
   bool trunksJson(const std::string& name, std::string& out) const;
   const RoutingSnapshot* snapshot() const { return snapshot_.get(); }
+  const std::vector<core::HealthState>& healthStates() const;
+  void callTransportError(core::TrunkIndex trunk);
   bool listening() const { return agent_ != nullptr; }
   std::size_t callsInProgress() const { return in_progress_; }
   std::size_t establishedCalls() const { return established_.size(); }
@@ -137,8 +139,9 @@ class Proxy {
   std::unordered_multimap<std::string, Established> established_;
   std::unordered_map<std::string, core::TokenBucket> flood_;  // by source address
   core::Admission admission_;
-  std::vector<core::HealthState> health_;                         // by TrunkIndex
-  std::vector<core::SkipReason> trunk_state_;                     // reused per call
+  std::unique_ptr<Prober> prober_;             // OPTIONS health probes of every trunk
+  std::vector<core::HealthState> health_;      // by TrunkIndex
+  std::vector<core::SkipReason> trunk_state_;  // reused per call
   std::unordered_map<std::string, core::RollingWindow> windows_;  // by trunk name
 };
 

@@ -359,7 +359,9 @@ class Gateway:
         return "%s:%d" % (GATEWAY_IP, self.sip_port)
 
     def write_config(self):
-        sip = {"failover_timeout_ms": self.failover_timeout_ms}
+        # OPTIONS health probes off unless a test asks for them: the SIPp destination
+        # scenarios expect calls only (probing has its own tests).
+        sip = {"failover_timeout_ms": self.failover_timeout_ms, "probe": "{interval_ms: 0}"}
         sip.update(self.extra_sip)
         redis = {"address": self.redis_address, "poll_interval_ms": 1000, "reconnect_ms": 200}
         redis.update(self.extra_redis)
