@@ -510,7 +510,8 @@ class RedisOutageTests(GatewayTestCase):
                                                  self.context()))
 
 
-def main(argv=None):
+def main(argv=None, module=None):
+    """Runs the tests of `module` (this one by default; test_national.py reuses it)."""
     global BUILD_DIR
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--build-dir", default=BUILD_DIR)
@@ -521,7 +522,7 @@ def main(argv=None):
     BUILD_DIR = os.path.abspath(args.build_dir)
 
     loader = unittest.TestLoader()
-    module = sys.modules[__name__]
+    module = module or sys.modules[__name__]
     if args.tests:
         suite = loader.loadTestsFromNames(args.tests, module)
     else:
