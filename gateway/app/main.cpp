@@ -30,11 +30,14 @@
 
 #include "admin/admin_server.hpp"
 #include "config/config.hpp"
+#include "core/admission.hpp"
 #include "core/china_time.hpp"
 #include "core/decide.hpp"
 #include "core/explain.hpp"
+#include "core/json_text.hpp"
 #include "log/log.hpp"
 #include "metrics/metrics.hpp"
+#include "redis/cluster_state.hpp"
 #include "redis/table_store.hpp"
 #include "sip/proxy.hpp"
 #include "sip/snapshot.hpp"
@@ -148,12 +151,19 @@ struct App {
   std::atomic<bool> redis_up{false};
   std::atomic<std::size_t> in_progress{0};
   std::atomic<std::size_t> established{0};
+  std::atomic<std::size_t> live_instances{0};
+  redis::RedisAddress redis_address;
+  std::unique_ptr<redis::ClusterState> cluster;
+  std::mutex cluster_mutex;
+  std::optional<redis::ClusterState::Update> cluster_update;  // latest, for a new table
   // The snapshot in force, for readers off the SIP thread (admin dry-run).
   std::mutex current_mutex;
   std::shared_ptr<const sip::RoutingSnapshot> current;
 };
 
 App* g_app = nullptr;
+
+void applyClusterUpdate(App& app, const redis::ClusterState::Update& update);
 
 void drainTick(su_root_magic_t*, su_timer_t*, su_timer_arg_t*) {
   App& app = *g_app;
@@ -225,6 +235,11 @@ int onWake(su_root_magic_t*, su_wait_t* w, su_wakeup_arg_t*) {
     std::uint64_t version = snap->table->version();
     app.proxy->setSnapshot(snap);
     {
+      // A new table's trunks take the cluster's admin states at once.
+      std::lock_guard<std::mutex> lock(app.cluster_mutex);
+      if (app.cluster_update) applyClusterUpdate(app, *app.cluster_update);
+    }
+    {
       std::lock_guard<std::mutex> lock(app.current_mutex);
       app.current = snap;
     }
@@ -253,6 +268,8 @@ int onWake(su_root_magic_t*, su_wait_t* w, su_wakeup_arg_t*) {
 void statusTick(su_root_magic_t*, su_timer_t*, su_timer_arg_t*) {
   g_app->in_progress = g_app->proxy->callsInProgress();
   g_app->established = g_app->proxy->establishedCalls();
+  // This instance's calls per trunk, for the other instances' capacity view.
+  if (g_app->cluster) g_app->cluster->setLocalCalls(g_app->proxy->localCalls());
 }
 
 std::string statusJson(App& app) {
@@ -263,7 +280,8 @@ std::string statusJson(App& app) {
       << ",\"routing_table_version\":" << app.table_version.load()
       << ",\"routing_table_loaded_at\":" << static_cast<long long>(app.table_loaded_at.load())
       << ",\"calls_in_progress\":" << app.in_progress.load()
-      << ",\"established_calls\":" << app.established.load() << "}\n";
+      << ",\"established_calls\":" << app.established.load()
+      << ",\"live_instances\":" << app.live_instances.load() << "}\n";
   return out.str();
 }
 
@@ -292,6 +310,28 @@ admin::HttpAnswer explainRoute(App& app, const admin::ExplainQuery& q) {
   input.random = 0;
   core::Decision decision = core::decide(*snap->table, input);
   return {200, core::explainJson(*snap->table, input, decision)};
+}
+
+// Admin state goes to Redis first so every instance (and a restart) agrees; the cluster
+// watcher then applies it everywhere, this instance at once.
+bool storeAdminState(App& app, const std::string& trunk, core::AdminState state,
+                     std::string& error) {
+  return redis::ClusterState::setAdminState(app.redis_address, trunk, state, error);
+}
+
+// A round of the cluster view, applied on the SIP thread: admin states (absent = enabled)
+// and the calls other live instances hold, per trunk of the table in force.
+void applyClusterUpdate(App& app, const redis::ClusterState::Update& update) {
+  const sip::RoutingSnapshot* snap = app.proxy->snapshot();
+  if (!snap) return;
+  for (const auto& t : snap->table->trunks()) {
+    auto a = update.admin.find(t.name);
+    app.proxy->setAdminState(t.name,
+                             a == update.admin.end() ? core::AdminState::Enabled : a->second);
+    auto c = update.calls_elsewhere.find(t.name);
+    app.proxy->setCallsElsewhere(t.name, c == update.calls_elsewhere.end() ? 0 : c->second);
+  }
+  app.live_instances = update.live_instances;
 }
 
 void usage() {
@@ -388,6 +428,43 @@ int main(int argc, char** argv) {
   control.status_json = [&app] { return statusJson(app); };
   control.metrics_text = [&app] { return app.metrics.serialize(); };
   control.explain = [&app](const admin::ExplainQuery& q) { return explainRoute(app, q); };
+  control.trunks_json = [&app] {
+    auto r = callOnSipThread(app.mailbox, [&app] {
+      std::string out;
+      return app.proxy->trunksJson("", out) ? out : std::string();
+    });
+    if (!r) return admin::HttpAnswer{503, "{\"error\":\"SIP thread busy\"}"};
+    if (r->empty()) return admin::HttpAnswer{503, "{\"error\":\"routing tables not loaded\"}"};
+    return admin::HttpAnswer{200, *r};
+  };
+  control.trunk_json = [&app](const std::string& name) {
+    auto r = callOnSipThread(app.mailbox, [&app, name] {
+      std::string out;
+      return app.proxy->trunksJson(name, out) ? out : std::string();
+    });
+    if (!r) return admin::HttpAnswer{503, "{\"error\":\"SIP thread busy\"}"};
+    if (r->empty()) return admin::HttpAnswer{404, "{\"error\":\"no such trunk\"}"};
+    return admin::HttpAnswer{200, *r};
+  };
+  control.set_trunk_state = [&app](const std::string& name, const std::string& state_text) {
+    auto state = core::parseAdminState(state_text);
+    if (!state) return admin::HttpAnswer{400, "{\"error\":\"bad state\"}"};
+    auto known = callOnSipThread(app.mailbox, [&app, name] {
+      return app.proxy->snapshot() && app.proxy->snapshot()->table->findTrunk(name) != nullptr;
+    });
+    if (!known) return admin::HttpAnswer{503, "{\"error\":\"SIP thread busy\"}"};
+    if (!*known) return admin::HttpAnswer{404, "{\"error\":\"no such trunk\"}"};
+    std::string error;
+    if (!storeAdminState(app, name, *state, error)) {
+      return admin::HttpAnswer{503, "{\"error\":" + core::jsonString(error) + "}"};
+    }
+    callOnSipThread(app.mailbox,
+                    [&app, name, st = *state] { return app.proxy->setAdminState(name, st); });
+    SB_LOG(log::Level::Info,
+           log::Line("trunk_admin_state").kv("trunk", name).kv("state", state_text));
+    return admin::HttpAnswer{200, "{\"trunk\":" + core::jsonString(name) + ",\"admin\":\"" +
+                                      std::string(core::adminStateName(*state)) + "\"}"};
+  };
   control.reload_tables = [&app] {
     if (app.watcher) app.watcher->reloadNow();
     return admin::HttpAnswer{200, "{\"reload\":\"tables\",\"result\":\"requested\"}"};
@@ -433,7 +510,26 @@ int main(int argc, char** argv) {
       static_cast<int>(app.config.redis.reconnect_ms));
   app.watcher->start();
 
-  su_timer_t* status_timer = su_timer_create(su_root_task(app.root), 500);
+  app.redis_address = raddr;
+  redis::ClusterState::Callbacks cluster_callbacks;
+  cluster_callbacks.on_update = [&app](const redis::ClusterState::Update& update) {
+    {
+      std::lock_guard<std::mutex> lock(app.cluster_mutex);
+      app.cluster_update = update;
+    }
+    app.mailbox.run([&app, update] { applyClusterUpdate(app, update); });
+  };
+  cluster_callbacks.on_redis_state = [](bool up) {
+    SB_LOG(up ? log::Level::Info : log::Level::Warn,
+           log::Line("cluster_redis").kv("up", up ? 1 : 0));
+  };
+  app.cluster =
+      std::make_unique<redis::ClusterState>(raddr, redis::makeInstanceId(), cluster_callbacks,
+                                            static_cast<int>(app.config.redis.cluster_interval_ms),
+                                            static_cast<int>(app.config.redis.lease_ms));
+  app.cluster->start();
+
+  su_timer_t* status_timer = su_timer_create(su_root_task(app.root), 200);
   su_timer_set_for_ever(status_timer, &statusTick, nullptr);
 
   for (const auto& l : app.config.sip.listen) {
@@ -450,6 +546,7 @@ int main(int argc, char** argv) {
   su_root_run(app.root);
 
   app.watcher->stop();
+  app.cluster->stop();  // deletes this instance's heartbeat and call counts
   admin_server.stop();
   su_timer_destroy(status_timer);
   if (app.drain_timer) su_timer_destroy(app.drain_timer);

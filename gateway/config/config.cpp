@@ -275,6 +275,15 @@ void parseInto(const YAML::Node& root, Reader& r, GatewayConfig& cfg) {
                       [&](const YAML::Node& v) {
                         r.readUint(v, "redis.poll_interval_ms", rc.poll_interval_ms, 100, 3600000);
                       }},
+                     {"cluster_interval_ms",
+                      [&](const YAML::Node& v) {
+                        r.readUint(v, "redis.cluster_interval_ms", rc.cluster_interval_ms, 50,
+                                   60000);
+                      }},
+                     {"lease_ms",
+                      [&](const YAML::Node& v) {
+                        r.readUint(v, "redis.lease_ms", rc.lease_ms, 200, 3600000);
+                      }},
                      {"reconnect_ms",
                       [&](const YAML::Node& v) {
                         r.readUint(v, "redis.reconnect_ms", rc.reconnect_ms, 10, 600000);
@@ -342,6 +351,9 @@ void parseInto(const YAML::Node& root, Reader& r, GatewayConfig& cfg) {
   if (cfg.sip.listen.empty() && r.ok()) r.error(root, "sip.listen is required");
   if (cfg.sip.probe.interval_ms != 0 && cfg.sip.probe.timeout_ms >= cfg.sip.probe.interval_ms) {
     r.error(root, "sip.probe.timeout_ms must be below sip.probe.interval_ms");
+  }
+  if (cfg.redis.lease_ms <= 2 * cfg.redis.cluster_interval_ms) {
+    r.error(root, "redis.lease_ms must exceed two redis.cluster_interval_ms");
   }
   if (cfg.sip.t2_ms < cfg.sip.t1_ms) r.error(root, "sip.t2_ms must not be below sip.t1_ms");
 }

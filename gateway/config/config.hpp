@@ -56,6 +56,11 @@ struct RedisConfig {
   std::string password;  // from SWITCHBOARD_REDIS_PASSWORD only; never printed
   std::uint32_t poll_interval_ms = 5000;
   std::uint32_t reconnect_ms = 1000;
+  // Cluster-wide trunk state (admin states, calls held per instance): how often this
+  // instance syncs, and how long its calls count after its last heartbeat (a crashed
+  // instance's capacity comes back after this lease).
+  std::uint32_t cluster_interval_ms = 250;
+  std::uint32_t lease_ms = 15000;
 };
 
 struct HttpListen {
