@@ -13,4 +13,7 @@ std::vector<Command> tablesCommands();
 // route explain (issue 4: the decision chain for a Request-URI, caller, topic and time).
 std::vector<Command> routeCommands();
 
+// trunks list | show | drain | enable | disable, status: the running gateway's admin API.
+std::vector<Command> adminCommands();
+
 }  // namespace sb::ctl

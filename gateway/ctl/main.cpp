@@ -8,7 +8,8 @@
 
 int main(int argc, char** argv) {
   std::vector<sb::ctl::Command> commands;
-  for (auto group : {sb::ctl::tablesCommands(), sb::ctl::routeCommands()}) {
+  for (auto group :
+       {sb::ctl::tablesCommands(), sb::ctl::routeCommands(), sb::ctl::adminCommands()}) {
     commands.insert(commands.end(), group.begin(), group.end());
   }
   try {
