@@ -8,6 +8,7 @@ PKGS=(
   libsofia-sip-ua-dev libsofia-sip-ua-glib-dev
   libevent-dev libhiredis-dev libyaml-cpp-dev prometheus-cpp-dev catch2
   redis-server redis-tools sip-tester curl python3 procps
+  chromium fonts-noto-cjk
 )
 
 missing=()

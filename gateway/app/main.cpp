@@ -29,6 +29,7 @@
 #include <utility>
 
 #include "admin/admin_server.hpp"
+#include "admin/status_page.hpp"
 #include "config/config.hpp"
 #include "core/admission.hpp"
 #include "core/china_time.hpp"
@@ -476,6 +477,7 @@ int main(int argc, char** argv) {
                : admin::HttpAnswer{400,
                                    "{\"reload\":\"config\",\"result\":\"rejected: see the log\"}"};
   };
+  control.status_page = [] { return admin::statusPageHtml(); };
   admin::AdminServer admin_server(control, app.config.admin_token);
   if (app.config.admin.port != 0 &&
       !admin_server.start(app.config.admin.host, app.config.admin.port, error)) {
