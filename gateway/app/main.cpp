@@ -169,9 +169,13 @@ void applyClusterUpdate(App& app, const redis::ClusterState::Update& update);
 void drainTick(su_root_magic_t*, su_timer_t*, su_timer_arg_t*) {
   App& app = *g_app;
   app.in_progress = app.proxy->callsInProgress();
-  if (app.proxy->callsInProgress() == 0 || std::chrono::steady_clock::now() >= app.drain_deadline) {
-    SB_LOG(log::Level::Info,
-           log::Line("shutdown").kv("calls_in_progress", app.proxy->callsInProgress()));
+  bool idle = app.proxy->callsInProgress() == 0 && app.proxy->establishedCalls() == 0 &&
+              app.proxy->relaysInProgress() == 0;
+  if (idle || std::chrono::steady_clock::now() >= app.drain_deadline) {
+    SB_LOG(log::Level::Info, log::Line("shutdown")
+                                 .kv("calls_in_progress", app.proxy->callsInProgress())
+                                 .kv("established_calls", app.proxy->establishedCalls())
+                                 .kv("deadline_reached", idle ? 0 : 1));
     su_root_break(app.root);
   }
 }
@@ -259,7 +263,8 @@ int onWake(su_root_magic_t*, su_wait_t* w, su_wakeup_arg_t*) {
     SB_LOG(log::Level::Info,
            log::Line("draining").kv("calls_in_progress", app.proxy->callsInProgress()));
     app.proxy->stopAccepting();
-    app.drain_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    app.drain_deadline =
+        std::chrono::steady_clock::now() + std::chrono::seconds(app.config.sip.drain_timeout_s);
     app.drain_timer = su_timer_create(su_root_task(app.root), 100);
     su_timer_set_for_ever(app.drain_timer, &drainTick, nullptr);
   }

@@ -181,6 +181,10 @@ void parseInto(const YAML::Node& root, Reader& r, GatewayConfig& cfg) {
                         r.readUint(v, "sip.max_call_duration_s", s.max_call_duration_s, 1,
                                    7 * 86400);
                       }},
+                     {"drain_timeout_s",
+                      [&](const YAML::Node& v) {
+                        r.readUint(v, "sip.drain_timeout_s", s.drain_timeout_s, 0, 3600);
+                      }},
                      {"t1_ms",
                       [&](const YAML::Node& v) { r.readUint(v, "sip.t1_ms", s.t1_ms, 10, 10000); }},
                      {"t2_ms",

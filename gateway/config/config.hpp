@@ -29,12 +29,15 @@ struct ProbeSettings {
 
 struct SipConfig {
   std::vector<ListenAddress> listen;
-  std::string server_name = "Switchboard";    // Server/User-Agent; SPEC §9: no version
-  std::uint32_t max_in_progress = 20000;      // INVITEs in progress before 503 (overload)
-  std::uint32_t retry_after_s = 30;           // Retry-After on 503
-  std::uint32_t failover_timeout_ms = 2000;   // SPEC §4: no provisional in time -> next trunk
-  std::uint32_t ring_timeout_s = 180;         // RFC 3261 §16.6 Timer C (> 3 min is advised)
-  std::uint32_t max_call_duration_s = 14400;  // safety net for the active-call accounting
+  std::string server_name = "Switchboard";   // Server/User-Agent; SPEC §9: no version
+  std::uint32_t max_in_progress = 20000;     // INVITEs in progress before 503 (overload)
+  std::uint32_t retry_after_s = 30;          // Retry-After on 503
+  std::uint32_t failover_timeout_ms = 2000;  // SPEC §4: no provisional in time -> next trunk
+  std::uint32_t ring_timeout_s = 180;        // RFC 3261 §16.6 Timer C (> 3 min is advised)
+  std::uint32_t max_call_duration_s = 14400;
+  // SIGTERM: new calls get 503; calls in progress, established calls and in-dialog
+  // transactions get this long to finish before the daemon exits 0.
+  std::uint32_t drain_timeout_s = 25;  // safety net for the active-call accounting
   std::uint32_t t1_ms = 500;
   std::uint32_t t2_ms = 4000;
   std::uint32_t t4_ms = 5000;

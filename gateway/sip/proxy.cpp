@@ -83,6 +83,7 @@ int CallbackAccess::relayResponse(nta_outgoing_magic_t* magic, nta_outgoing_t* o
   }
   if (status >= 200) {
     if (relay->is_bye) relay->proxy->callEnded(relay->call_id);
+    --relay->proxy->relays_;
     nta_outgoing_destroy(orq);
     relay->proxy->releaseServerTransaction(relay->irq);
     delete relay;
@@ -558,10 +559,12 @@ void Proxy::forwardStateful(msg_t* msg, sip_t* sip) {
     nta_incoming_bind(irq, &CallbackAccess::relayCancel,
                       reinterpret_cast<nta_incoming_magic_t*>(relay));
   }
+  ++relays_;
   relay->orq = nta_outgoing_mcreate(agent_, &CallbackAccess::relayResponse,
                                     reinterpret_cast<nta_outgoing_magic_t*>(relay), nullptr, fwd,
                                     NTATAG_PASS_100(0), TAG_END());
   if (!relay->orq) {
+    --relays_;
     msg_destroy(fwd);
     metrics_.response(502);
     nta_incoming_treply(irq, 502, "Bad Gateway", SIPTAG_SERVER_STR(server_.c_str()), TAG_END());

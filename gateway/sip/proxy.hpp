@@ -63,6 +63,7 @@ class Proxy {
   bool listening() const { return agent_ != nullptr; }
   std::size_t callsInProgress() const { return in_progress_; }
   std::size_t establishedCalls() const { return established_.size(); }
+  std::size_t relaysInProgress() const { return relays_; }
 
   // Implementation types, public only so the C callbacks in proxy.cpp can name them.
   struct Call;
@@ -128,6 +129,7 @@ class Proxy {
   std::shared_ptr<const RoutingSnapshot> snapshot_;
   bool accepting_ = true;
   std::size_t in_progress_ = 0;
+  std::size_t relays_ = 0;  // in-dialog transactions being relayed
   std::uint64_t serial_ = 0;
   std::uint64_t random_state_;
   core::Decision decision_;  // reused by every new call: its candidate vector keeps capacity
