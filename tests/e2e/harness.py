@@ -338,7 +338,7 @@ class Gateway:
     """The switchboard daemon with a gateway.yaml of its own in `workdir`."""
 
     def __init__(self, binary, workdir, redis_address, failover_timeout_ms=500,
-                 log_level="info", sip_port=None, extra_sip=None, extra_redis=None):
+                 log_level="info", sip_port=None, extra_sip=None, extra_redis=None, env=None):
         self.binary = binary
         self.workdir = workdir
         self.redis_address = redis_address
@@ -349,6 +349,7 @@ class Gateway:
         self.admin_port = free_port()
         self.extra_sip = extra_sip or {}
         self.extra_redis = extra_redis or {}
+        self.env = env  # extra environment variables of the daemon (e.g. SWITCHBOARD_ADMIN_TOKEN)
         self.proc = None
         self.config_path = os.path.join(workdir, "gateway.yaml")
         self.log_path = os.path.join(workdir, "switchboard.log")
@@ -380,7 +381,9 @@ class Gateway:
         if not os.access(self.binary, os.X_OK):
             raise HarnessError("no daemon binary at %s (build it first)" % self.binary)
         self.write_config()
-        self.proc = _spawn([self.binary, "--config", self.config_path], self.log_path, cwd=self.workdir)
+        env = dict(os.environ, **self.env) if self.env else None
+        self.proc = _spawn([self.binary, "--config", self.config_path], self.log_path, cwd=self.workdir,
+                           env=env)
         if wait_ready:
             self.wait_ready(timeout)
         return self
