@@ -462,8 +462,8 @@ function renderStatus(st) {
   setTile('tile-redis', st.redis_up ? 's-ok' : 's-down');
   if (st.routing_table_version !== undefined) $('table-version').textContent = 'v' + st.routing_table_version;
   tableLoadedAt = st.routing_table_loaded_at > 0 ? st.routing_table_loaded_at * 1000 : 0;
-  $('calls-in-progress').textContent = st.calls_in_progress;
-  $('established').textContent = st.established_calls + ' established';
+  $('calls-in-progress').textContent = st.calls_in_progress ?? '—';
+  $('established').textContent = (st.established_calls ?? '—') + ' established';
 }
 
 function renderFreshness(errors) {
