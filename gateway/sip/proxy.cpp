@@ -254,7 +254,7 @@ bool Proxy::trunksJson(const std::string& name, std::string& out) const {
         ",\"display_name\":" + core::jsonString(t.display_name) + ",\"region\":\"" + region +
         "\",\"province\":\"" + province + "\"" +
         ",\"target\":" + core::jsonString(t.targets.empty() ? "" : t.targets.front()) +
-        ",\"health\":\"" + std::string(core::healthStateName(h)) + "\"" + ",\"admin\":\"" +
+        ",\"health\":\"" + std::string(core::healthStateName(h)) + "\"" + probe + ",\"admin\":\"" +
         std::string(core::adminStateName(a ? a->admin : core::AdminState::Enabled)) +
         "\",\"open_now\":" + (t.openAt(now_unix) ? "true" : "false") +
         ",\"active_calls\":" + std::to_string(a ? a->active : 0) +
