@@ -56,7 +56,8 @@ TEST_CASE("switchboardctl usage and help", "[ctl]") {
   const std::vector<Bad> bad{
       {{"tables"}, "'tables' needs a command"},
       {{"tables", "frobnicate"}, "unknown command 'tables frobnicate'"},
-      {{"trunks"}, "unknown command 'trunks'"},
+      {{"nosuch"}, "unknown command 'nosuch'"},
+      {{"trunks"}, "'trunks' needs a command"},
       {{"tables", "validate"}, "missing argument DIR"},
       {{"tables", "validate", "a", "b"}, "unexpected argument 'b'"},
       {{"tables", "validate", sb::test::exampleDir(), "--redis", "x:1"},
