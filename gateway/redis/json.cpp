@@ -1,5 +1,7 @@
 #include "redis/json.hpp"
 
+#include "core/json_text.hpp"
+
 #include <charconv>
 #include <cstdio>
 
@@ -253,36 +255,9 @@ std::optional<JsonValue> parseJson(std::string_view text, std::string& error) {
   return Parser(text).document(error);
 }
 
+// One JSON string writer for the project: the core's (it also repairs invalid UTF-8).
 void appendJsonString(std::string& out, std::string_view value) {
-  out += '"';
-  for (const char c : value) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
+  core::appendJsonString(out, value);
 }
 
 }  // namespace sb::redis::detail
