@@ -26,6 +26,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -691,3 +692,48 @@ def make_workdir(prefix="sb-e2e-"):
     path = tempfile.mkdtemp(prefix=prefix)
     WORKDIRS.append(path)
     return path
+
+
+# ---------------------------------------------------------------------------------------
+# The runner every e2e script uses: arguments, the unittest run, "N passed, N failed".
+
+def run_suite(module, set_build_dir, default_build_dir, argv=None, label="e2e", extra=None):
+    """Runs `module`'s tests (or the named ones) and prints "N passed, N failed" last.
+    `set_build_dir(path)` tells the module where the binaries are; `extra()` may return one
+    more line for the summary. A set-up or tear-down error counts as a failure, and so does
+    every test of a class whose set-up failed; a failing subTest counts once, for its test.
+    Returns the exit status: non-zero when anything failed or nothing ran."""
+    import argparse
+    import unittest
+    parser = argparse.ArgumentParser(description=(module.__doc__ or label).splitlines()[0])
+    parser.add_argument("--build-dir", default=default_build_dir)
+    parser.add_argument("-v", "--verbose", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="keep the work dirs even when all pass")
+    parser.add_argument("tests", nargs="*", help="TestClass or TestClass.test_name")
+    args = parser.parse_args(argv)
+    set_build_dir(os.path.abspath(args.build_dir))
+
+    loader = unittest.TestLoader()
+    suite = loader.loadTestsFromNames(args.tests, module) if args.tests else loader.loadTestsFromModule(module)
+    started = time.monotonic()
+    result = unittest.TextTestRunner(verbosity=2 if args.verbose else 1, stream=sys.stdout).run(suite)
+    problems = result.failures + result.errors
+    failing = {getattr(t, "test_case", t).id() for t, _ in problems if isinstance(t, unittest.TestCase)}
+    failing |= {t.id() for t in result.unexpectedSuccesses}
+    fixture_errors = sum(1 for t, _ in problems if not isinstance(t, unittest.TestCase))
+    not_run = max(0, suite.countTestCases() - result.testsRun - len(result.skipped))
+    failed = len(failing) + fixture_errors + not_run
+    passed = result.testsRun - len(failing) - len(result.skipped)
+    line = "%s: %.1f s" % (label, time.monotonic() - started)
+    if extra:
+        line += "; " + extra()
+    print(line)
+    if failed and not args.keep:
+        print("kept for inspection (SIPp traces, switchboard.log): %s" % " ".join(WORKDIRS))
+    elif not args.keep:
+        for path in WORKDIRS:
+            shutil.rmtree(path, ignore_errors=True)
+    else:
+        print("work dirs: %s" % " ".join(WORKDIRS))
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed or result.testsRun == 0 else 0

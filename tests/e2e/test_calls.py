@@ -17,10 +17,8 @@ Run:  python3 tests/e2e/test_calls.py --build-dir build [-v] [TestClass[.test_na
 Prints "N passed, N failed" last and exits non-zero when anything failed.
 """
 
-import argparse
 import contextlib
 import os
-import shutil
 import sys
 import threading
 import time
@@ -510,43 +508,15 @@ class RedisOutageTests(GatewayTestCase):
                                                  self.context()))
 
 
-def main(argv=None, module=None):
-    """Runs the tests of `module` (this one by default; test_national.py reuses it)."""
+def _set_build_dir(path):
     global BUILD_DIR
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--build-dir", default=BUILD_DIR)
-    parser.add_argument("-v", "--verbose", action="store_true")
-    parser.add_argument("--keep", action="store_true", help="keep the work dirs even when all pass")
-    parser.add_argument("tests", nargs="*", help="TestClass or TestClass.test_name")
-    args = parser.parse_args(argv)
-    BUILD_DIR = os.path.abspath(args.build_dir)
+    BUILD_DIR = path
 
-    loader = unittest.TestLoader()
-    module = module or sys.modules[__name__]
-    if args.tests:
-        suite = loader.loadTestsFromNames(args.tests, module)
-    else:
-        suite = loader.loadTestsFromModule(module)
-    started = time.monotonic()
-    result = unittest.TextTestRunner(verbosity=2 if args.verbose else 1, stream=sys.stdout).run(suite)
-    # Class fixture errors (setUpClass/tearDownClass) are not tests but count as failures.
-    problems = result.failures + result.errors
-    failing_tests = {t.id() for t, _ in problems if isinstance(t, unittest.TestCase)}
-    failing_tests |= {t.id() for t in result.unexpectedSuccesses}
-    fixture_errors = sum(1 for t, _ in problems if not isinstance(t, unittest.TestCase))
-    failed = len(failing_tests) + fixture_errors
-    passed = result.testsRun - len(failing_tests) - len(result.skipped)
-    print("e2e: %.1f s" % (time.monotonic() - started))
-    if failed and not args.keep:
-        print("kept for inspection (SIPp traces, switchboard.log): %s" % " ".join(h.WORKDIRS))
-    elif not args.keep:
-        for path in h.WORKDIRS:
-            shutil.rmtree(path, ignore_errors=True)
-    else:
-        print("work dirs: %s" % " ".join(h.WORKDIRS))
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed or result.testsRun == 0 else 0
 
+def main(argv=None, module=None):
+    """Runs the tests of `module` (this one by default; test_national.py and
+    test_operations.py reuse it, with this module's binaries)."""
+    return h.run_suite(module or sys.modules[__name__], _set_build_dir, BUILD_DIR, argv)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -20,7 +20,6 @@ Run:  python3 tests/e2e/test_status_page.py --build-dir build [-v] [--keep]
 Prints "N passed, N failed" last and exits non-zero when anything failed.
 """
 
-import argparse
 import contextlib
 import datetime
 import html.parser
@@ -34,7 +33,6 @@ import struct
 import subprocess
 import sys
 import threading
-import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -612,42 +610,14 @@ class StatusPageTest(unittest.TestCase):
         self.assertGreater(os.path.getsize(self.shot), 20000, "an empty-looking screenshot")
 
 
-def main(argv=None):
+def _set_build_dir(path):
     global BUILD_DIR
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--build-dir", default=BUILD_DIR)
-    parser.add_argument("-v", "--verbose", action="store_true")
-    parser.add_argument("--keep", action="store_true", help="keep the work dirs even when all pass")
-    parser.add_argument("tests", nargs="*", help="StatusPageTest.test_name")
-    args = parser.parse_args(argv)
-    BUILD_DIR = os.path.abspath(args.build_dir)
+    BUILD_DIR = path
 
-    loader = unittest.TestLoader()
-    module = sys.modules[__name__]
-    suite = loader.loadTestsFromNames(args.tests, module) if args.tests else loader.loadTestsFromModule(module)
-    started = time.monotonic()
-    result = unittest.TextTestRunner(verbosity=2 if args.verbose else 1, stream=sys.stdout).run(suite)
-    # A set-up or tear-down error is not a test but counts as a failure; a class whose
-    # set-up failed ran none of its tests, which count as failed too.
-    problems = result.failures + result.errors
-    # A failing subTest counts once, for its test.
-    failing = {getattr(t, "test_case", t).id() for t, _ in problems if isinstance(t, unittest.TestCase)}
-    fixture_errors = sum(1 for t, _ in problems if not isinstance(t, unittest.TestCase))
-    not_run = suite.countTestCases() - result.testsRun  # their class set-up failed
-    failed = len(failing) + fixture_errors + not_run
-    passed = result.testsRun - len(failing) - len(result.skipped)
-    print("e2e status page: %.1f s; screenshot: %s" % (time.monotonic() - started,
-                                                      os.path.join(BUILD_DIR, "artifacts", "status-page.png")))
-    if failed and not args.keep:
-        print("kept for inspection (switchboard.log, SIPp traces): %s" % " ".join(h.WORKDIRS))
-    elif not args.keep:
-        for path in h.WORKDIRS:
-            shutil.rmtree(path, ignore_errors=True)
-    else:
-        print("work dirs: %s" % " ".join(h.WORKDIRS))
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed or result.testsRun == 0 else 0
 
+def main(argv=None):
+    return h.run_suite(sys.modules[__name__], _set_build_dir, BUILD_DIR, argv, label="e2e status page",
+                       extra=lambda: "screenshot: %s" % os.path.join(BUILD_DIR, "artifacts", "status-page.png"))
 
 if __name__ == "__main__":
     sys.exit(main())
