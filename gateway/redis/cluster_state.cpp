@@ -17,6 +17,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "redis/reconnect.hpp"
 #include "redis/redis_client.hpp"
 
 namespace sb::redis {
@@ -305,18 +306,11 @@ struct ClusterState::Impl {
   }
 
   void run() {
-    std::chrono::milliseconds backoff = interval;
-    while (!stopping()) {
-      try {
-        session();
-        return;  // stopping
-      } catch (const std::exception&) {
-        // Unreachable, timed out, refused AUTH or an error reply: report, retry with backoff.
-        setRedisUp(false);
-      }
-      if (!pause(backoff)) return;
-      backoff = std::min(backoff * 2, std::max(interval, kMaxBackoff));
-    }
+    // Unreachable, timed out, refused AUTH or an error reply: report, retry with backoff.
+    Backoff backoff(interval, std::max(interval, kMaxBackoff));
+    reconnectLoop(
+        backoff, [this] { return stopping(); }, [this] { session(); },
+        [this] { setRedisUp(false); }, [this](std::chrono::milliseconds d) { return pause(d); });
   }
 
   void halt(bool cleanup) {

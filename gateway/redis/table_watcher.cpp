@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "core/routing_table.hpp"
+#include "redis/reconnect.hpp"
 #include "redis/redis_client.hpp"
 #include "redis/table_codec.hpp"
 #include "redis/table_store.hpp"
@@ -177,20 +178,17 @@ struct TableWatcher::Impl {
   }
 
   void run() {
-    std::chrono::milliseconds backoff = reconnect;
-    while (!stopping()) {
-      try {
-        session();
-        return;  // stopping
-      } catch (const std::exception&) {
-        // Redis unreachable, refused AUTH, or answered nonsense: report, retry with backoff.
-        setRedisUp(false);
-      }
-      // A reconnect attempt ends the backoff early when a reload is asked for.
-      if (!pause(backoff)) return;
-      reload_requested = false;  // the reconnect that follows reads `current` anyway
-      backoff = std::min(backoff * 2, std::max(reconnect, std::min(reconnect * 16, kMaxBackoff)));
-    }
+    // Redis unreachable, refused AUTH, or answered nonsense: report, retry with backoff.
+    Backoff backoff(reconnect, std::max(reconnect, std::min(reconnect * 16, kMaxBackoff)));
+    reconnectLoop(
+        backoff, [this] { return stopping(); }, [this] { session(); },
+        [this] { setRedisUp(false); },
+        [this](std::chrono::milliseconds delay) {
+          // A reconnect attempt ends the backoff early when a reload is asked for.
+          if (!pause(delay)) return false;
+          reload_requested = false;  // the reconnect that follows reads `current` anyway
+          return true;
+        });
   }
 };
 
