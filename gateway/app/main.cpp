@@ -38,6 +38,7 @@
 #include "core/json_text.hpp"
 #include "log/log.hpp"
 #include "metrics/metrics.hpp"
+#include "records/record_writer.hpp"
 #include "redis/cluster_state.hpp"
 #include "redis/table_store.hpp"
 #include "sip/proxy.hpp"
@@ -155,6 +156,7 @@ struct App {
   std::atomic<std::size_t> live_instances{0};
   redis::RedisAddress redis_address;
   std::unique_ptr<redis::ClusterState> cluster;
+  std::unique_ptr<records::RecordWriter> records;
   std::mutex cluster_mutex;
   std::optional<redis::ClusterState::Update> cluster_update;  // latest, for a new table
   // The snapshot in force, for readers off the SIP thread (admin dry-run).
@@ -176,6 +178,8 @@ void drainTick(su_root_magic_t*, su_timer_t*, su_timer_arg_t*) {
                                  .kv("calls_in_progress", app.proxy->callsInProgress())
                                  .kv("established_calls", app.proxy->establishedCalls())
                                  .kv("deadline_reached", idle ? 0 : 1));
+    // Calls still there end now, each as its record (end_reason shutdown).
+    app.proxy->endAllCalls();
     su_root_break(app.root);
   }
 }
@@ -414,14 +418,52 @@ int main(int argc, char** argv) {
               ? "[" + app.config.metrics.host + "]:" + std::to_string(app.config.metrics.port)
               : app.config.metrics.host + ":" + std::to_string(app.config.metrics.port);
       exposer = std::make_unique<prometheus::Exposer>(addr, 2);
-      exposer->RegisterCollectable(app.metrics.registry());
+      // Values computed at scrape (table age, process_*, record counters) are refreshed first.
+      exposer->RegisterCollectable(app.metrics.collectable());
     } catch (const std::exception& e) {
       SB_LOG(log::Level::Error, log::Line("metrics_listen_failed").kv("error", e.what()));
       return 1;
     }
   }
 
+  const std::string instance_id = redis::makeInstanceId();
+  {
+    // SPEC §6: call records, written by their own thread; the SIP thread only queues them.
+    records::WriterConfig wc;
+    wc.redis.host = app.config.redis.host;
+    wc.redis.port = app.config.redis.port;
+    wc.redis.password = app.config.redis.password;
+    wc.redis.prefix = app.config.redis.prefix;
+    const config::RecordsConfig& rc = app.config.records;
+    wc.redis_enabled = rc.stream;
+    wc.stream_maxlen = rc.stream_maxlen;
+    wc.queue_max = rc.queue_max;
+    wc.batch = rc.batch;
+    wc.file = rc.file;
+    wc.spill_file = rc.spill_file;
+    wc.file_max_bytes = rc.file_max_bytes;
+    wc.file_keep = rc.file_keep;
+    wc.flush_timeout = std::chrono::milliseconds(rc.flush_timeout_ms);
+    wc.reconnect = std::chrono::milliseconds(app.config.redis.reconnect_ms);
+    app.records = std::make_unique<records::RecordWriter>(wc);
+    app.records->start();
+    records::RecordWriter* writer = app.records.get();
+    app.metrics.setRecordSource([writer] {
+      records::WriterStats st = writer->stats();
+      metrics::Metrics::RecordCounts c;
+      c.redis = st.redis_written;
+      c.file = st.file_written;
+      c.spilled = st.spilled;
+      c.dropped = st.dropped;
+      c.queue_depth = st.queue_depth;
+      return c;
+    });
+  }
+
   app.proxy = std::make_unique<sip::Proxy>(app.config.sip, app.metrics);
+  app.proxy->setRecordSink(
+      [writer = app.records.get()](std::string json) { writer->push(std::move(json)); },
+      instance_id);
   std::string error;
   if (!app.proxy->start(app.root, error)) {
     SB_LOG(log::Level::Error, log::Line("sip_listen_failed").kv("error", error));
@@ -530,10 +572,9 @@ int main(int argc, char** argv) {
     SB_LOG(up ? log::Level::Info : log::Level::Warn,
            log::Line("cluster_redis").kv("up", up ? 1 : 0));
   };
-  app.cluster =
-      std::make_unique<redis::ClusterState>(raddr, redis::makeInstanceId(), cluster_callbacks,
-                                            static_cast<int>(app.config.redis.cluster_interval_ms),
-                                            static_cast<int>(app.config.redis.lease_ms));
+  app.cluster = std::make_unique<redis::ClusterState>(
+      raddr, instance_id, cluster_callbacks, static_cast<int>(app.config.redis.cluster_interval_ms),
+      static_cast<int>(app.config.redis.lease_ms));
   app.cluster->start();
 
   su_timer_t* status_timer = su_timer_create(su_root_task(app.root), 200);
@@ -558,6 +599,16 @@ int main(int argc, char** argv) {
   su_timer_destroy(status_timer);
   if (app.drain_timer) su_timer_destroy(app.drain_timer);
   app.proxy->shutdown();
+  // After the SIP thread's last record: flush to Redis (bounded), spill the rest.
+  app.records->stop();
+  {
+    records::WriterStats st = app.records->stats();
+    SB_LOG(log::Level::Info, log::Line("records_stopped")
+                                 .kv("redis", st.redis_written)
+                                 .kv("file", st.file_written)
+                                 .kv("spilled", st.spilled)
+                                 .kv("dropped", st.dropped));
+  }
   su_root_deregister(app.root, wake_index);
   su_root_destroy(app.root);
   close(wake);

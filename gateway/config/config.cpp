@@ -294,6 +294,47 @@ void parseInto(const YAML::Node& root, Reader& r, GatewayConfig& cfg) {
                       }},
                  });
            }},
+          {"records",
+           [&](const YAML::Node& n) {
+             RecordsConfig& rc = cfg.records;
+             r.forEach(
+                 n, "records",
+                 {
+                     {"stream",
+                      [&](const YAML::Node& v) { r.readBool(v, "records.stream", rc.stream); }},
+                     {"stream_maxlen",
+                      [&](const YAML::Node& v) {
+                        r.readUint(v, "records.stream_maxlen", rc.stream_maxlen, 1000, 1000000000);
+                      }},
+                     {"queue_max",
+                      [&](const YAML::Node& v) {
+                        r.readUint(v, "records.queue_max", rc.queue_max, 1, 10000000);
+                      }},
+                     {"batch",
+                      [&](const YAML::Node& v) {
+                        r.readUint(v, "records.batch", rc.batch, 1, 10000);
+                      }},
+                     {"file",
+                      [&](const YAML::Node& v) { r.readString(v, "records.file", rc.file); }},
+                     {"spill_file",
+                      [&](const YAML::Node& v) {
+                        r.readString(v, "records.spill_file", rc.spill_file);
+                      }},
+                     {"file_max_bytes",
+                      [&](const YAML::Node& v) {
+                        r.readUint(v, "records.file_max_bytes", rc.file_max_bytes, 4096,
+                                   4000000000u);
+                      }},
+                     {"file_keep",
+                      [&](const YAML::Node& v) {
+                        r.readUint(v, "records.file_keep", rc.file_keep, 0, 1000);
+                      }},
+                     {"flush_timeout_ms",
+                      [&](const YAML::Node& v) {
+                        r.readUint(v, "records.flush_timeout_ms", rc.flush_timeout_ms, 0, 60000);
+                      }},
+                 });
+           }},
           {"metrics",
            [&](const YAML::Node& n) {
              r.forEach(n, "metrics",

@@ -66,6 +66,21 @@ struct RedisConfig {
   std::uint32_t lease_ms = 15000;
 };
 
+// Call records (SPEC §6, docs/call-records.md): the Redis Stream <redis.prefix>:records and
+// an optional JSON-lines file; when Redis is unreachable records queue in memory up to
+// queue_max, then spill to the file (`file`, else `spill_file`).
+struct RecordsConfig {
+  bool stream = true;                     // XADD to <prefix>:records
+  std::uint32_t stream_maxlen = 1000000;  // XADD MAXLEN ~
+  std::uint32_t queue_max = 100000;       // records waiting for Redis
+  std::uint32_t batch = 256;              // XADDs per round trip
+  std::string file;                       // every record as a JSON line ("" = none)
+  std::string spill_file;                 // overflow only, when `file` is empty
+  std::uint32_t file_max_bytes = 100u << 20;
+  std::uint32_t file_keep = 5;
+  std::uint32_t flush_timeout_ms = 2000;  // at shutdown, then the rest spills
+};
+
 struct HttpListen {
   std::string host = "127.0.0.1";
   int port = 0;  // 0: disabled
@@ -79,6 +94,7 @@ struct GatewayConfig {
   std::string source;  // file it was read from
   SipConfig sip;
   RedisConfig redis;
+  RecordsConfig records;
   HttpListen metrics;
   HttpListen admin;
   // Bearer token of the admin API's changing endpoints: from admin.token_file, else the

@@ -4,7 +4,9 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -14,6 +16,7 @@
 #include "core/routing_table.hpp"
 
 namespace prometheus {
+class Collectable;
 class Registry;
 class Counter;
 class Gauge;
@@ -57,12 +60,32 @@ enum class SipMethod : std::uint8_t {
   kCount
 };
 
+// A call's result as its record says (docs/call-records.md), for direction="in" and
+// switchboard_calls_total. Same order as records::Result.
+enum class CallResult : std::uint8_t { Answered, Abandoned, Failed, kCount };
+
+// Health and admin states as gauges with a `state` label (one is 1, the others 0). Same
+// order as core::HealthState and core::AdminState.
+constexpr std::size_t kHealthStates = 3;  // unknown, up, down
+constexpr std::size_t kAdminStates = 3;   // enabled, draining, disabled
+
+// docs/metrics.md "Per trunk and direction". The unprefixed call handles are
+// direction="out" (the destination trunk, one count per attempt); in_* are direction="in"
+// (the origin trunk, one count per call, by the record's result).
 struct TrunkHandles {
   std::array<prometheus::Counter*, static_cast<std::size_t>(TrunkResult::kCount)> calls{};
   prometheus::Gauge* active = nullptr;
   prometheus::Histogram* answer_delay = nullptr;     // INVITE received -> 2xx relayed
   prometheus::Histogram* post_dial_delay = nullptr;  // INVITE received -> first 18x
   prometheus::Histogram* duration = nullptr;         // answer -> end of call
+  std::array<prometheus::Counter*, static_cast<std::size_t>(CallResult::kCount)> in_calls{};
+  prometheus::Gauge* in_active = nullptr;
+  prometheus::Histogram* in_answer_delay = nullptr;
+  prometheus::Histogram* in_post_dial_delay = nullptr;
+  prometheus::Histogram* in_duration = nullptr;
+  std::array<prometheus::Gauge*, kHealthStates> state{};
+  std::array<prometheus::Gauge*, kAdminStates> admin_state{};
+  prometheus::Gauge* capacity = nullptr;  // configured maximum concurrent calls, 0 unlimited
   // Health probing (SPEC §4, issue 5), written by the prober on the SIP thread.
   prometheus::Gauge* up = nullptr;                 // 1 up or unknown (routed), 0 down
   prometheus::Gauge* probe_rtt = nullptr;          // seconds, RTT of the last answered probe
@@ -98,9 +121,31 @@ class Metrics {
   void badTrunkTarget();
   void invalidTopic();
   void configReload(bool ok);
+  // One call record produced (switchboard_calls_total by result).
+  void callRecorded(CallResult result);
+  // SIP transactions held by the stack (nta_agent_get_stats), set by the SIP thread.
+  void transactions(double server, double client);
+
+  // The record writer's counters (cumulative totals; turned into counter increments).
+  struct RecordCounts {
+    std::uint64_t redis = 0;
+    std::uint64_t file = 0;
+    std::uint64_t spilled = 0;
+    std::uint64_t dropped = 0;
+    std::size_t queue_depth = 0;
+  };
+  // Read at every scrape (from the scraping thread): must be thread-safe and cheap.
+  void setRecordSource(std::function<RecordCounts()> source);
+
+  // What a scrape collects: refreshes the values computed at scrape (table age, process_*,
+  // record counters), then the registry. For prometheus-cpp's Exposer (which keeps only a
+  // weak_ptr: the Metrics object owns what this returns).
+  std::shared_ptr<prometheus::Collectable> collectable();
 
   // The text exposition of everything (for the admin listener and tests).
-  std::string serialize() const;
+  std::string serialize();
+  // Sets the values computed at scrape time. Thread-safe.
+  void refresh();
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -114,6 +159,9 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>* trunk_probe_rtt_;
   prometheus::Family<prometheus::Counter>* trunk_probes_;
   prometheus::Family<prometheus::Counter>* trunk_state_changes_;
+  prometheus::Family<prometheus::Gauge>* trunk_state_;
+  prometheus::Family<prometheus::Gauge>* trunk_admin_state_;
+  prometheus::Family<prometheus::Gauge>* trunk_capacity_;
   std::array<prometheus::Counter*, static_cast<std::size_t>(Reject::kCount)> rejections_{};
   std::array<prometheus::Counter*, core::kLevelCount + 1> lookups_{};  // + "none"
   std::array<prometheus::Counter*, static_cast<std::size_t>(SipMethod::kCount)> requests_{};
@@ -129,6 +177,26 @@ class Metrics {
   prometheus::Counter* invalid_topic_;
   prometheus::Counter* config_reload_ok_;
   prometheus::Counter* config_reload_error_;
+  std::array<prometheus::Counter*, static_cast<std::size_t>(CallResult::kCount)> calls_{};
+  prometheus::Gauge* transactions_server_;
+  prometheus::Gauge* transactions_client_;
+  prometheus::Gauge* table_age_;
+  prometheus::Counter* records_redis_;
+  prometheus::Counter* records_file_;
+  prometheus::Counter* records_spilled_;
+  prometheus::Counter* records_dropped_;
+  prometheus::Gauge* records_queue_;
+  prometheus::Counter* process_cpu_;
+  prometheus::Gauge* process_rss_;
+  prometheus::Gauge* process_start_;
+  prometheus::Gauge* process_fds_;
+
+  std::mutex refresh_mutex_;
+  std::function<RecordCounts()> record_source_;  // guarded by refresh_mutex_
+  RecordCounts records_seen_;                    // guarded by refresh_mutex_
+  double cpu_seen_ = 0;                          // guarded by refresh_mutex_
+  std::atomic<double> table_loaded_at_{0};
+  std::shared_ptr<prometheus::Collectable> scrape_;
 
   std::mutex trunk_mutex_;
   std::unordered_map<std::string, std::unique_ptr<TrunkHandles>> trunks_;

@@ -2,6 +2,7 @@
 // candidates -> forward) and the failover loop over a route's trunks. SPEC §3-§4.
 #include "sip/call.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "core/decide.hpp"
@@ -25,6 +26,37 @@ std::string regionText(core::RegionCode code) {
   return buf;
 }
 
+metrics::TrunkResult resultFor(int status) {
+  // Busy: the center has no free seat (486 Busy Here, 600 Busy Everywhere).
+  if (status == 486 || status == 600) return metrics::TrunkResult::Busy;
+  if (status == 408) return metrics::TrunkResult::Timeout;
+  if (status == 487) return metrics::TrunkResult::Cancelled;
+  return metrics::TrunkResult::Failed;
+}
+
+records::AttemptResult attemptResultOf(metrics::TrunkResult r) {
+  switch (r) {
+    case metrics::TrunkResult::Answered:
+      return records::AttemptResult::Answered;
+    case metrics::TrunkResult::Busy:
+      return records::AttemptResult::Busy;
+    case metrics::TrunkResult::Cancelled:
+      return records::AttemptResult::Cancelled;
+    case metrics::TrunkResult::Timeout:
+      return records::AttemptResult::Timeout;
+    default:
+      return records::AttemptResult::Failed;
+  }
+}
+
+bool isBusy(int status) { return status == 486 || status == 600; }
+
+double secondsSince(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+}  // namespace
+
 // SPEC §3: the caller's number from P-Asserted-Identity, else From.
 std::string_view callerNumber(sip_t const* sip) {
   if (auto* paid = sip_p_asserted_identity(sip)) {
@@ -43,15 +75,11 @@ std::string_view topicHeader(sip_t const* sip) {
   return {};
 }
 
-metrics::TrunkResult resultFor(int status) {
-  // Busy: the center has no free seat (486 Busy Here, 600 Busy Everywhere).
-  if (status == 486 || status == 600) return metrics::TrunkResult::Busy;
-  if (status == 408) return metrics::TrunkResult::Timeout;
-  if (status == 487) return metrics::TrunkResult::Cancelled;
-  return metrics::TrunkResult::Failed;
+std::int64_t unixMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
-
-}  // namespace
 
 int CallCallbacks::response(nta_outgoing_magic_t* magic, nta_outgoing_t* orq, sip_t const* sip) {
   auto* call = reinterpret_cast<Proxy::Call*>(magic);
@@ -154,7 +182,7 @@ void Proxy::newCall(msg_t* msg, sip_t* sip) {
     const char* phrase = decision_.status == 484   ? "Address Incomplete"
                          : decision_.status == 503 ? "Service Unavailable"
                                                    : "Not Found";
-    rejectStateless(msg, decision_.status, phrase, reason.c_str(), counted);
+    rejectStateless(msg, decision_.status, phrase, reason.c_str(), counted, true);
     return;
   }
   metrics_.lookup(decision_.found.level);
@@ -166,8 +194,25 @@ void Proxy::newCall(msg_t* msg, sip_t* sip) {
 
   // Stage: forward. From here the call is stateful.
   std::string source = sourceAddress(msg);
+  std::int64_t t_invite = unixMs();
+  const core::Trunk* origin = table.trunkBySource(source);
+  metrics::TrunkHandles* origin_metrics =
+      origin ? snapshot_->trunk_metrics[static_cast<std::size_t>(origin - table.trunks().data())]
+             : nullptr;
+  std::string call_id = sip->sip_call_id->i_id;
+  std::string dialled = records::dialledText(user);
   nta_incoming_t* irq = nta_incoming_create(agent_, nullptr, msg, sip, TAG_END());
-  if (!irq) return;
+  if (!irq) {
+    // Nothing could be answered (out of memory in the stack): still one record.
+    records::CallRecord rec;
+    rec.call_id = std::move(call_id);
+    rec.source = source;
+    rec.dialled = std::move(dialled);
+    rec.t_invite = rec.t_end = t_invite;
+    rec.fail_reason = records::FailReason::Capacity;
+    emitRecord(rec, origin_metrics);
+    return;
+  }
   auto* call = new Call();
   call->proxy = this;
   call->irq = irq;
@@ -176,14 +221,31 @@ void Proxy::newCall(msg_t* msg, sip_t* sip) {
   call->candidates = std::move(candidates);
   call->invite_at = std::chrono::steady_clock::now();
   call->user = std::string(user);  // copied: `user` points into the message
-  call->call_id = sip->sip_call_id->i_id;
-  const core::Trunk* origin = table.trunkBySource(source);
   call->origin = origin ? origin->name : "-";
+  // The record's facts known now (SPEC §6); the rest is added as the call goes.
+  records::CallRecord& rec = call->rec;
+  rec.call_id = std::move(call_id);
+  rec.source = std::move(source);
+  rec.origin = origin ? origin->name : std::string();
+  rec.dialled = std::move(dialled);
+  rec.caller = records::maskCaller(input.caller);
+  rec.region = decision_.region;
+  rec.routed = true;
+  rec.level = decision_.found.level;
+  rec.t_invite = t_invite;
+  call->origin_metrics = origin_metrics;
+  if (sip->sip_from && sip->sip_from->a_tag) call->caller_tag = sip->sip_from->a_tag;
+  if (origin_metrics) origin_metrics->in_active->Increment();
+  // Linked so a shutdown can end the calls still in progress.
+  call->link_next = calls_head_;
+  if (calls_head_) calls_head_->link_prev = call;
+  calls_head_ = call;
   call->region =
       decision_.region != core::kNoRegion ? regionText(decision_.region) : std::string("default");
   call->level = decision_.found.level;
   if (decision_.topic_status == core::TopicStatus::Valid) {
     call->topic = std::string(core::topicText(decision_.topic).view());
+    rec.topic = call->topic;
   }
   call->loop_hash = hash;
   call->serial = ++serial_;
@@ -196,7 +258,7 @@ void Proxy::newCall(msg_t* msg, sip_t* sip) {
   updateGauges();
   if (log::enabled(log::Level::Debug)) {
     SB_LOG(log::Level::Debug, log::Line("route")
-                                  .kv("call_id", call->call_id)
+                                  .kv("call_id", call->rec.call_id)
                                   .kv("origin", call->origin)
                                   .kv("key", call->region)
                                   .kv("level", core::levelName(call->level))
@@ -230,7 +292,7 @@ bool Proxy::forwardToTrunk(Call& call, core::TrunkIndex trunk) {
   core::AdmitResult admitted = admission_.acquire(trunk, call.serial, monoMs());
   if (admitted != core::AdmitResult::Admitted) {
     SB_LOG(log::Level::Debug, log::Line("trunk_skipped")
-                                  .kv("call_id", call.call_id)
+                                  .kv("call_id", call.rec.call_id)
                                   .kv("trunk", t.name)
                                   .kv("why", core::admitResultName(admitted)));
     return false;
@@ -328,10 +390,10 @@ bool Proxy::forwardToTrunk(Call& call, core::TrunkIndex trunk) {
     msg_destroy(fwd);
     metrics_.badTrunkTarget();
     SB_LOG(log::Level::Warn,
-           log::Line("forward_failed").kv("call_id", call.call_id).kv("trunk", t.name));
+           log::Line("forward_failed").kv("call_id", call.rec.call_id).kv("trunk", t.name));
     if (call.deferred_response) msg_destroy(call.deferred_response);
     call.deferred_response = nullptr;
-    endAttempt(call, metrics::TrunkResult::Failed);
+    endAttempt(call, metrics::TrunkResult::Failed, 0);
     call.attempts.push_back({503, true});
     call.attempt_responses.push_back(nullptr);
     return false;
@@ -352,9 +414,11 @@ bool Proxy::forwardToTrunk(Call& call, core::TrunkIndex trunk) {
 }
 
 // Releases the current trunk attempt's capacity and counts its result.
-void Proxy::endAttempt(Call& call, metrics::TrunkResult result) {
+void Proxy::endAttempt(Call& call, metrics::TrunkResult result, int code) {
   if (!call.has_current) return;
   metrics::TrunkHandles* handles = call.snap->trunk_metrics[call.current];
+  call.rec.attempts.push_back({call.snap->table->trunks()[call.current].name,
+                               static_cast<std::uint16_t>(code), attemptResultOf(result)});
   handles->calls[static_cast<std::size_t>(result)]->Increment();
   bool answered = result == metrics::TrunkResult::Answered;
   if (!answered) {
@@ -385,8 +449,10 @@ void Proxy::onCallResponse(Call& call, int status, msg_t* response, bool local) 
     }
     if (!call.ringing && status >= 180) {
       call.ringing = true;
-      call.snap->trunk_metrics[call.current]->post_dial_delay->Observe(
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - call.invite_at).count());
+      call.rec.t_ring = unixMs();
+      double pdd = secondsSince(call.invite_at);
+      call.snap->trunk_metrics[call.current]->post_dial_delay->Observe(pdd);
+      if (call.origin_metrics) call.origin_metrics->in_post_dial_delay->Observe(pdd);
     }
     sip_via_remove(response, sip_object(response));
     metrics_.response(status);
@@ -398,34 +464,40 @@ void Proxy::onCallResponse(Call& call, int status, msg_t* response, bool local) 
   if (call.cancelled && outcome != core::AttemptOutcome::Answered) {
     // The caller gave up: its 487 comes from downstream (issue: "the caller gets 487 from
     // downstream"); no further trunk is tried.
-    endAttempt(call, metrics::TrunkResult::Cancelled);
+    endAttempt(call, metrics::TrunkResult::Cancelled, status);
+    int sent = 487;
     if (response && !local) {
       sip_via_remove(response, sip_object(response));
       metrics_.response(status);
       nta_incoming_mreply(call.irq, response);
+      sent = status;
     } else {
       if (response) msg_destroy(response);
       replyToCaller(call, 487, "Request Terminated", "caller cancelled", false);
     }
-    finishCall(call);
+    endCall(call, sent, records::Result::Abandoned, records::FailReason::None,
+            records::EndReason::CallerCancel);
     return;
   }
   switch (outcome) {
     case core::AttemptOutcome::Answered: {
       metrics::TrunkHandles* handles = call.snap->trunk_metrics[call.current];
-      handles->answer_delay->Observe(
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - call.invite_at).count());
-      endAttempt(call, metrics::TrunkResult::Answered);
+      double delay = secondsSince(call.invite_at);
+      handles->answer_delay->Observe(delay);
+      if (call.origin_metrics) call.origin_metrics->in_answer_delay->Observe(delay);
+      endAttempt(call, metrics::TrunkResult::Answered, status);
       sip_via_remove(response, sip_object(response));
       metrics_.response(status);
       nta_incoming_mreply(call.irq, response);
-      callEstablished(call.call_id, handles, call.serial);
+      call.rec.t_answer = unixMs();
+      call.rec.code = status;
+      callEstablished(call, handles);  // its record is made when it ends
       finishCall(call);
       return;
     }
     case core::AttemptOutcome::Final:
       // SPEC §4: other 4xx and all 6xx are final and go back to the caller.
-      endAttempt(call, resultFor(status));
+      endAttempt(call, resultFor(status), status);
       if (response && !local) {
         sip_via_remove(response, sip_object(response));
         metrics_.response(status);
@@ -434,13 +506,15 @@ void Proxy::onCallResponse(Call& call, int status, msg_t* response, bool local) 
         if (response) msg_destroy(response);
         replyToCaller(call, status, nullptr, "trunk failed", false);
       }
-      finishCall(call);
+      endCall(call, status, records::Result::Failed,
+              isBusy(status) ? records::FailReason::Busy : records::FailReason::Rejected,
+              records::EndReason::TrunkFinal);
       return;
     case core::AttemptOutcome::TryNext:
       // SPEC §4: 408 and any 5xx move the call to the next trunk.
       if (local && status == 503 && call.has_current) callTransportError(call.current);
-      endAttempt(call,
-                 status == 408 ? metrics::TrunkResult::Timeout : metrics::TrunkResult::Failed);
+      endAttempt(call, status == 408 ? metrics::TrunkResult::Timeout : metrics::TrunkResult::Failed,
+                 local ? 0 : status);
       if (call.orq) {
         nta_outgoing_destroy(call.orq);
         call.orq = nullptr;
@@ -452,7 +526,7 @@ void Proxy::onCallResponse(Call& call, int status, msg_t* response, bool local) 
       }
       call.attempt_responses.push_back(response);
       SB_LOG(log::Level::Debug,
-             log::Line("failover").kv("call_id", call.call_id).kv("status", status));
+             log::Line("failover").kv("call_id", call.rec.call_id).kv("status", status));
       tryNextTrunk(call);
       return;
   }
@@ -468,20 +542,21 @@ void Proxy::onCallCancel(Call& call) {
   }
   // Nothing has answered yet: a CANCEL could not be sent downstream before a provisional
   // (RFC 3261 §9.1), so the branch is dropped and the caller gets 487 now.
-  endAttempt(call, metrics::TrunkResult::Cancelled);
+  endAttempt(call, metrics::TrunkResult::Cancelled, 0);
   if (call.orq) {
     nta_outgoing_destroy(call.orq);
     call.orq = nullptr;
   }
   replyToCaller(call, 487, "Request Terminated", "caller cancelled", false);
-  finishCall(call);
+  endCall(call, 487, records::Result::Abandoned, records::FailReason::None,
+          records::EndReason::CallerCancel);
 }
 
 // SPEC §4: no provisional answer within the failover timer moves the call on.
 void Proxy::onFailoverTimer(Call& call) {
   if (call.provisional || !call.orq) return;
-  SB_LOG(log::Level::Debug, log::Line("failover_timer").kv("call_id", call.call_id));
-  endAttempt(call, metrics::TrunkResult::Timeout);
+  SB_LOG(log::Level::Debug, log::Line("failover_timer").kv("call_id", call.rec.call_id));
+  endAttempt(call, metrics::TrunkResult::Timeout, 0);
   nta_outgoing_destroy(call.orq);  // no provisional: nta drops it without a CANCEL
   call.orq = nullptr;
   call.attempts.push_back({408, true});
@@ -492,12 +567,13 @@ void Proxy::onFailoverTimer(Call& call) {
 // RFC 3261 §16.6 item 11, Timer C: ringing without an answer for too long.
 void Proxy::onRingTimer(Call& call) {
   if (!call.orq) return;
-  endAttempt(call, metrics::TrunkResult::Timeout);
+  endAttempt(call, metrics::TrunkResult::Timeout, 0);
   nta_outgoing_tcancel(call.orq, nullptr, nullptr, TAG_END());
   nta_outgoing_destroy(call.orq);
   call.orq = nullptr;
   replyToCaller(call, 408, "Request Timeout", "no answer from the destination center", false);
-  finishCall(call);
+  endCall(call, 408, records::Result::Failed, records::FailReason::Timeout,
+          records::EndReason::RingTimeout);
 }
 
 void Proxy::respondExhausted(Call& call) {
@@ -513,7 +589,47 @@ void Proxy::respondExhausted(Call& call) {
     replyToCaller(call, ex.status, ex.status == 503 ? "Service Unavailable" : nullptr,
                   "all destination trunks failed", ex.retry_after);
   }
+  // docs/call-records.md fail_reason: no trunk could be tried -> unavailable; only
+  // timeouts (or a 408 chosen) -> timeout; a busy answer chosen -> busy; else rejected.
+  records::FailReason why = records::FailReason::Rejected;
+  if (call.rec.attempts.empty()) {
+    why = records::FailReason::Unavailable;
+  } else if (ex.status == 408 || std::all_of(call.rec.attempts.begin(), call.rec.attempts.end(),
+                                             [](const records::Attempt& a) {
+                                               return a.result == records::AttemptResult::Timeout;
+                                             })) {
+    why = records::FailReason::Timeout;
+  } else if (isBusy(ex.status)) {
+    why = records::FailReason::Busy;
+  }
+  endCall(call, ex.status, records::Result::Failed, why, records::EndReason::TrunkFinal);
+}
+
+void Proxy::endCall(Call& call, int code, records::Result result, records::FailReason why,
+                    records::EndReason end) {
+  records::CallRecord& rec = call.rec;
+  rec.t_end = unixMs();
+  rec.code = code;
+  rec.result = result;
+  rec.fail_reason = why;
+  rec.end_reason = end;
+  if (call.origin_metrics) call.origin_metrics->in_active->Decrement();
+  emitRecord(rec, call.origin_metrics);
   finishCall(call);
+}
+
+// Gateway shutdown: calls still being routed get 503 (a ringing branch is cancelled).
+void Proxy::endAllCalls() {
+  while (calls_head_) {
+    Call& call = *calls_head_;
+    if (call.orq && call.provisional) nta_outgoing_tcancel(call.orq, nullptr, nullptr, TAG_END());
+    endAttempt(call, metrics::TrunkResult::Cancelled, 0);
+    replyToCaller(call, 503, "Service Unavailable", "gateway shutting down", true);
+    endCall(call, 503, records::Result::Failed, records::FailReason::Shutdown,
+            records::EndReason::Shutdown);
+  }
+  while (!established_.empty())
+    endEstablished(established_.begin()->second, records::EndReason::Shutdown);
 }
 
 void Proxy::replyToCaller(Call& call, int status, const char* phrase, const char* reason,
@@ -535,6 +651,9 @@ void Proxy::finishCall(Call& call) {
     if (m) msg_destroy(m);
   }
   if (call.request) msg_destroy(call.request);
+  if (call.link_prev) call.link_prev->link_next = call.link_next;
+  if (call.link_next) call.link_next->link_prev = call.link_prev;
+  if (calls_head_ == &call) calls_head_ = call.link_next;
   --in_progress_;
   updateGauges();
   delete &call;

@@ -9,6 +9,7 @@
 
 #include "core/failover.hpp"
 #include "core/routing_table.hpp"
+#include "records/call_record.hpp"
 #include "sip/proxy.hpp"
 #include "sip/sofia.hpp"
 
@@ -40,15 +41,28 @@ struct Proxy::Call {
   bool deferred_local = false;
 
   std::chrono::steady_clock::time_point invite_at;
-  std::string user;  // dialled user part
-  std::string call_id;
-  std::string origin;  // origin trunk name or "-"
+  std::string user;    // dialled user part
+  std::string origin;  // origin trunk name or "-" (X-12333-Origin)
   std::string region;  // routing key, 6 digits
   std::string topic;   // valid X-12333-Topic to pass on, or empty
   core::Level level = core::Level::Default;
   std::uint64_t loop_hash = 0;
   std::uint64_t serial = 0;
   bool tcp_in = false;
+
+  // The call's record (SPEC §6), filled as the call goes; encoded once, when it ends.
+  records::CallRecord rec;
+  metrics::TrunkHandles* origin_metrics = nullptr;  // direction="in"; nullptr: unknown source
+  std::string caller_tag;                           // From tag: a BYE with it is the caller's
+  Call* link_prev = nullptr;                        // calls in progress (shutdown ends them)
+  Call* link_next = nullptr;
 };
+
+// The caller's number from P-Asserted-Identity, else From (SPEC §3).
+std::string_view callerNumber(sip_t const* sip);
+// The optional X-12333-Topic header (SPEC §3).
+std::string_view topicHeader(sip_t const* sip);
+// Wall-clock Unix milliseconds, for records.
+std::int64_t unixMs();
 
 }  // namespace sb::sip

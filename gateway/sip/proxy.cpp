@@ -61,6 +61,7 @@ struct Proxy::Relay {
   nta_outgoing_t* orq = nullptr;
   bool is_bye = false;
   std::string call_id;
+  records::EndReason bye_reason = records::EndReason::CallerBye;
 };
 
 int CallbackAccess::relayResponse(nta_outgoing_magic_t* magic, nta_outgoing_t* orq,
@@ -82,7 +83,7 @@ int CallbackAccess::relayResponse(nta_outgoing_magic_t* magic, nta_outgoing_t* o
                         SIPTAG_SERVER_STR(relay->proxy->server_.c_str()), TAG_END());
   }
   if (status >= 200) {
-    if (relay->is_bye) relay->proxy->callEnded(relay->call_id);
+    if (relay->is_bye) relay->proxy->callEnded(relay->call_id, relay->bye_reason);
     --relay->proxy->relays_;
     nta_outgoing_destroy(orq);
     relay->proxy->releaseServerTransaction(relay->irq);
@@ -377,7 +378,12 @@ void Proxy::onStrayResponse(msg_t* msg, sip_t* sip) {
 }
 
 void Proxy::rejectStateless(msg_t* msg, int status, const char* phrase, const char* reason,
-                            metrics::Reject counted) {
+                            metrics::Reject counted, bool with_decision) {
+  sip_t const* sip = sip_object(msg);
+  if (sip && sip->sip_request && sip->sip_request->rq_method == sip_method_invite &&
+      !(sip->sip_to && sip->sip_to->a_tag)) {
+    recordRejected(msg, sip, status, counted, with_decision);
+  }
   metrics_.reject(counted);
   metrics_.response(status);
   if (!reason) {
@@ -436,6 +442,9 @@ void Proxy::onRequest(msg_t* msg, sip_t* sip) {
   }
   // SPEC §9: an unsupported Proxy-Require gets 420 naming it.
   if (sip->sip_proxy_require) {
+    if (method == sip_method_invite && !(sip->sip_to && sip->sip_to->a_tag)) {
+      recordRejected(msg, sip, 420, metrics::Reject::Unsupported, false);
+    }
     metrics_.reject(metrics::Reject::Unsupported);
     metrics_.response(420);
     nta_msg_treply(agent_, msg, SIP_420_BAD_EXTENSION,
@@ -553,6 +562,12 @@ void Proxy::forwardStateful(msg_t* msg, sip_t* sip) {
   if (fsip->sip_request->rq_method == sip_method_bye && fsip->sip_call_id) {
     relay->is_bye = true;
     relay->call_id = fsip->sip_call_id->i_id;
+    // The caller's BYE carries the caller's tag in From; the called side's in To.
+    auto it = established_.find(relay->call_id);
+    if (it != established_.end() && fsip->sip_from && fsip->sip_from->a_tag &&
+        it->second.caller_tag != fsip->sip_from->a_tag) {
+      relay->bye_reason = records::EndReason::CalleeBye;
+    }
   }
   if (fsip->sip_request->rq_method == sip_method_invite) {
     nta_incoming_treply(irq, SIP_100_TRYING, TAG_END());
@@ -582,23 +597,53 @@ void Proxy::releaseServerTransaction(void* p) {
   nta_incoming_destroy(irq);
 }
 
-void Proxy::callEstablished(const std::string& call_id, metrics::TrunkHandles* handles,
-                            std::uint64_t leg) {
-  established_.emplace(call_id, Established{handles, leg, std::chrono::steady_clock::now()});
+void Proxy::callEstablished(Call& call, metrics::TrunkHandles* handles) {
+  Established e;
+  e.handles = handles;
+  e.origin_metrics = call.origin_metrics;
+  e.leg = call.serial;
+  e.answered_at = std::chrono::steady_clock::now();
+  e.caller_tag = std::move(call.caller_tag);
+  e.rec = std::move(call.rec);
+  std::string id = e.rec.call_id;
+  established_.emplace(std::move(id), std::move(e));
+  // The call moves from in progress to established: its origin stays occupied.
+  call.origin_metrics = nullptr;
   updateGauges();
 }
 
-void Proxy::callEnded(const std::string& call_id) {
+void Proxy::callEnded(const std::string& call_id, records::EndReason why) {
   auto it = established_.find(call_id);
   if (it == established_.end()) return;
-  auto& e = it->second;
+  endEstablished(it->second, why);
+}
+
+// An answered call ends (BYE, max duration, shutdown): capacity back, metrics, its record.
+void Proxy::endEstablished(Established& e, records::EndReason why) {
   admission_.release(e.leg);
+  double duration =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - e.answered_at).count();
   if (e.handles) {
     e.handles->active->Decrement();
-    e.handles->duration->Observe(
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - e.answered_at).count());
+    e.handles->duration->Observe(duration);
   }
-  established_.erase(it);
+  if (e.origin_metrics) {
+    e.origin_metrics->in_active->Decrement();
+    e.origin_metrics->in_duration->Observe(duration);
+  }
+  e.rec.t_end = unixMs();
+  e.rec.result = records::Result::Answered;
+  e.rec.fail_reason = records::FailReason::None;
+  e.rec.end_reason = why;
+  emitRecord(e.rec, e.origin_metrics);
+  // `e` lives in established_: find it by address (a Call-ID may repeat in a spiral).
+  auto range = established_.equal_range(e.rec.call_id);
+  for (auto it = range.first; it != range.second; ++it) {
+    if (&it->second == &e) {
+      established_.erase(it);
+      break;
+    }
+  }
   updateGauges();
 }
 
@@ -607,25 +652,153 @@ void Proxy::callEnded(const std::string& call_id) {
 void Proxy::sweepEstablished() {
   auto limit = std::chrono::seconds(config_.max_call_duration_s);
   auto now = std::chrono::steady_clock::now();
-  bool changed = false;
   // Forget flood buckets that are full again (bounded memory under a spoofed-source flood).
   auto now_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
   for (auto it = flood_.begin(); it != flood_.end();) {
     it = it->second.idle(now_ms) ? flood_.erase(it) : std::next(it);
   }
-  for (auto it = established_.begin(); it != established_.end();) {
-    if (now - it->second.answered_at >= limit) {
-      if (it->second.handles) it->second.handles->active->Decrement();
-      admission_.release(it->second.leg);
-      SB_LOG(log::Level::Warn, log::Line("call_max_duration").kv("call_id", it->first));
-      it = established_.erase(it);
-      changed = true;
-    } else {
-      ++it;
+  std::vector<Established*> expired;
+  for (auto& [id, e] : established_) {
+    if (now - e.answered_at >= limit) expired.push_back(&e);
+  }
+  for (Established* e : expired) {
+    SB_LOG(log::Level::Warn, log::Line("call_max_duration").kv("call_id", e->rec.call_id));
+    endEstablished(*e, records::EndReason::MaxDuration);
+  }
+  recentlyRejected(nullptr);  // expire old entries
+  updateTrunkGauges();
+}
+
+void Proxy::setRecordSink(std::function<void(std::string)> sink, std::string instance) {
+  record_sink_ = std::move(sink);
+  instance_ = std::move(instance);
+}
+
+void Proxy::emitRecord(const records::CallRecord& rec, metrics::TrunkHandles* origin) {
+  auto result = static_cast<metrics::CallResult>(rec.result);
+  metrics_.callRecorded(result);
+  if (origin) origin->in_calls[static_cast<std::size_t>(result)]->Increment();
+  if (record_sink_) record_sink_(records::encode(rec, instance_));
+}
+
+namespace {
+records::FailReason failReasonOf(metrics::Reject r) {
+  switch (r) {
+    case metrics::Reject::Acl:
+      return records::FailReason::Acl;
+    case metrics::Reject::RateLimit:
+      return records::FailReason::RateLimit;
+    case metrics::Reject::Malformed:
+      return records::FailReason::Malformed;
+    case metrics::Reject::NoRoute:
+      return records::FailReason::NoRoute;
+    case metrics::Reject::Loop:
+      return records::FailReason::Loop;
+    case metrics::Reject::Capacity:
+      return records::FailReason::Capacity;
+    case metrics::Reject::TooManyHops:
+      return records::FailReason::MaxForwards;
+    case metrics::Reject::Unsupported:
+      return records::FailReason::Unsupported;
+    case metrics::Reject::Shutdown:
+      return records::FailReason::Shutdown;
+    case metrics::Reject::Unavailable:
+      return records::FailReason::Unavailable;
+    default:
+      return records::FailReason::Rejected;
+  }
+}
+}  // namespace
+
+void Proxy::recordRejected(msg_t* msg, sip_t const* sip, int status, metrics::Reject counted,
+                           bool with_decision) {
+  if (recentlyRejected(sip)) return;
+  records::CallRecord rec;
+  if (sip->sip_call_id && sip->sip_call_id->i_id) rec.call_id = sip->sip_call_id->i_id;
+  rec.source = sourceAddress(msg);
+  metrics::TrunkHandles* origin_metrics = nullptr;
+  if (snapshot_) {
+    const core::RoutingTable& table = *snapshot_->table;
+    if (const core::Trunk* origin = table.trunkBySource(rec.source)) {
+      rec.origin = origin->name;
+      origin_metrics =
+          snapshot_->trunk_metrics[static_cast<std::size_t>(origin - table.trunks().data())];
     }
   }
-  if (changed) updateGauges();
+  rec.dialled = records::dialledText(sv(sip->sip_request->rq_url->url_user));
+  rec.caller = records::maskCaller(callerNumber(sip));
+  if (with_decision && decision_.rejected_at == core::DecisionStage::Candidates) {
+    // A route was found but none of its trunks could take the call.
+    rec.region = decision_.region;
+    rec.routed = true;
+    rec.level = decision_.found.level;
+    if (decision_.topic_status == core::TopicStatus::Valid) {
+      rec.topic = std::string(core::topicText(decision_.topic).view());
+    }
+  }
+  rec.t_invite = rec.t_end = unixMs();
+  rec.code = status;
+  rec.result = records::Result::Failed;
+  rec.fail_reason = failReasonOf(counted);
+  rec.end_reason = records::EndReason::Rejected;
+  emitRecord(rec, origin_metrics);
+}
+
+// A retransmission carries the same Call-ID, From tag, CSeq and top Via branch. Entries
+// live 64*T1 (Timer B/F: how long a client retransmits); the set is bounded.
+bool Proxy::recentlyRejected(sip_t const* sip) {
+  constexpr std::size_t kMaxEntries = 100000;
+  std::int64_t now = monoMs();
+  while (!recent_reject_order_.empty() &&
+         (recent_reject_order_.front().first <= now || recent_reject_order_.size() > kMaxEntries)) {
+    auto [expiry, key] = recent_reject_order_.front();
+    recent_reject_order_.pop_front();
+    auto it = recent_rejects_.find(key);
+    if (it != recent_rejects_.end() && it->second == expiry) recent_rejects_.erase(it);
+  }
+  if (!sip) return false;
+  std::uint64_t h = 1469598103934665603ULL;
+  auto mix = [&h](std::string_view text) {
+    for (unsigned char c : text) {
+      h ^= c;
+      h *= 1099511628211ULL;
+    }
+    h ^= 0xff;
+    h *= 1099511628211ULL;
+  };
+  mix(sv(sip->sip_call_id ? sip->sip_call_id->i_id : nullptr));
+  mix(sv(sip->sip_from ? sip->sip_from->a_tag : nullptr));
+  mix(std::to_string(sip->sip_cseq ? sip->sip_cseq->cs_seq : 0));
+  mix(sv(sip->sip_via ? sip->sip_via->v_branch : nullptr));
+  if (recent_rejects_.contains(h)) return true;
+  std::int64_t expiry = now + 64 * static_cast<std::int64_t>(config_.t1_ms);
+  recent_rejects_[h] = expiry;
+  recent_reject_order_.emplace_back(expiry, h);
+  return false;
+}
+
+void Proxy::updateTrunkGauges() {
+  if (agent_) {
+    usize_t server = 0, client = 0;
+    nta_agent_get_stats(agent_, NTATAG_S_IRQ_HASH_USED_REF(server),
+                        NTATAG_S_ORQ_HASH_USED_REF(client), TAG_END());
+    metrics_.transactions(static_cast<double>(server), static_cast<double>(client));
+  }
+  if (!snapshot_) return;
+  const auto& trunks = snapshot_->table->trunks();
+  const auto& health = healthStates();
+  for (std::size_t i = 0; i < trunks.size(); ++i) {
+    metrics::TrunkHandles* h = snapshot_->trunk_metrics[i];
+    std::size_t state = i < health.size() ? static_cast<std::size_t>(health[i]) : 0;
+    for (std::size_t k = 0; k < h->state.size(); ++k) h->state[k]->Set(k == state ? 1 : 0);
+    const core::TrunkAdmission* a = admission_.trunk(static_cast<core::TrunkIndex>(i));
+    std::size_t admin = static_cast<std::size_t>(a ? a->admin : core::AdminState::Enabled);
+    for (std::size_t k = 0; k < h->admin_state.size(); ++k) {
+      h->admin_state[k]->Set(k == admin ? 1 : 0);
+    }
+    h->capacity->Set(trunks[i].capacity);
+  }
 }
 
 void Proxy::updateGauges() {

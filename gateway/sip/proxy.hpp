@@ -5,6 +5,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -17,6 +19,7 @@
 #include "core/token_bucket.hpp"
 #include "core/trunk_health.hpp"
 #include "metrics/metrics.hpp"
+#include "records/call_record.hpp"
 #include "sip/snapshot.hpp"
 
 struct su_root_s;
@@ -45,6 +48,15 @@ class Proxy {
   void shutdown();
 
   void setSnapshot(std::shared_ptr<const RoutingSnapshot> snapshot);
+  // Call records (SPEC §6): every new out-of-dialog INVITE ends as exactly one record,
+  // handed to `sink` as JSON on the SIP thread; the sink must not block (RecordWriter::push).
+  // Without a sink records are still counted (switchboard_calls_total).
+  void setRecordSink(std::function<void(std::string)> sink, std::string instance);
+  // Gateway shutdown (drain deadline): calls in progress get 503 and established calls are
+  // forgotten; each ends as its record with end_reason "shutdown".
+  void endAllCalls();
+  // Per-trunk state gauges and the stack's transaction counts (SIP thread; once a second).
+  void updateTrunkGauges();
   // SIGHUP: timers, limits and identity take effect for new transactions; listen addresses
   // need a restart (the caller says so).
   void reconfigure(const config::SipConfig& config);
@@ -69,9 +81,12 @@ class Proxy {
   struct Call;
   struct Relay;
   struct Established {
-    metrics::TrunkHandles* handles = nullptr;
-    std::uint64_t leg = 0;  // the admission CallId holding the trunk
+    metrics::TrunkHandles* handles = nullptr;         // destination trunk (direction out)
+    metrics::TrunkHandles* origin_metrics = nullptr;  // origin trunk (direction in)
+    std::uint64_t leg = 0;                            // the admission CallId holding the trunk
     std::chrono::steady_clock::time_point answered_at;
+    std::string caller_tag;   // From tag of the caller: tells caller BYE from callee BYE
+    records::CallRecord rec;  // all but t_end and end_reason
   };
 
  private:
@@ -85,8 +100,15 @@ class Proxy {
   void forwardStateful(msg_s* msg, sip_s* sip);
   void forwardAck(msg_s* msg, sip_s* sip);
   // `reason` nullptr: no Warning/Reason header (403 to an unknown source reveals nothing).
+  // A new INVITE refused this way ends as a failed record (decision_: with the routing
+  // facts of the decision just made).
   void rejectStateless(msg_s* msg, int status, const char* phrase, const char* reason,
-                       metrics::Reject counted);
+                       metrics::Reject counted, bool with_decision = false);
+  void recordRejected(msg_s* msg, sip_s const* sip, int status, metrics::Reject counted,
+                      bool with_decision);
+  // RFC 3261 §17.2.1: a retransmitted INVITE refused statelessly again is not a new call.
+  bool recentlyRejected(sip_s const* sip);
+  void emitRecord(const records::CallRecord& rec, metrics::TrunkHandles* origin);
   bool floodAdmit(const std::string& source);
 
   // Call lifecycle (call.cpp).
@@ -99,13 +121,17 @@ class Proxy {
   void respondExhausted(Call& call);
   void replyToCaller(Call& call, int status, const char* phrase, const char* reason,
                      bool retry_after);
-  void endAttempt(Call& call, metrics::TrunkResult result);
+  void endAttempt(Call& call, metrics::TrunkResult result, int code);
+  // The caller has its final non-2xx answer: the call's record, then finishCall.
+  void endCall(Call& call, int code, records::Result result, records::FailReason why,
+               records::EndReason end);
   void finishCall(Call& call);
 
   // Accounting of established calls (BYE through us ends them; max duration is the net).
-  void callEstablished(const std::string& call_id, metrics::TrunkHandles* handles,
-                       std::uint64_t leg);
-  void callEnded(const std::string& call_id);
+  void callEstablished(Call& call, metrics::TrunkHandles* handles);
+  // Ends one established call with that Call-ID and makes its record.
+  void callEnded(const std::string& call_id, records::EndReason why);
+  void endEstablished(Established& e, records::EndReason why);
   void sweepEstablished();
   void updateGauges();
   // Hands a server transaction whose final answer was sent back to nta. After a non-2xx
@@ -145,6 +171,12 @@ class Proxy {
   std::vector<core::HealthState> health_;      // by TrunkIndex
   std::vector<core::SkipReason> trunk_state_;  // reused per call
   std::unordered_map<std::string, core::RollingWindow> windows_;  // by trunk name
+  std::function<void(std::string)> record_sink_;
+  std::string instance_;
+  Call* calls_head_ = nullptr;  // calls in progress, linked through the Call
+  // Stateless refusals of new INVITEs seen within 64*T1: key hash -> expiry (monoMs).
+  std::unordered_map<std::uint64_t, std::int64_t> recent_rejects_;
+  std::deque<std::pair<std::int64_t, std::uint64_t>> recent_reject_order_;
 };
 
 }  // namespace sb::sip

@@ -288,7 +288,7 @@ class OperationsTests(OperationsCase):
         holding = self.holding_peer("js-suzhou", calls=CAPACITY)
         held = self.held_calls("12333320500", calls=CAPACITY, hold_ms=3000)
         self.wait_trunk("js-suzhou", active_calls=CAPACITY)
-        self.assertEqual(self.gw.metric("switchboard_trunk_active_calls", trunk="js-suzhou"), CAPACITY)
+        self.assertEqual(self.gw.metric("switchboard_trunk_active_calls", trunk="js-suzhou", direction="out"), CAPACITY)
         before = self.gw.metrics()
         backup = self.answering_peer("js-province", "320500", "city")
         self.assertSippOk(self.call("12333320500"))
@@ -299,7 +299,7 @@ class OperationsTests(OperationsCase):
         self.assertSippOk(held.join_result(), calls=CAPACITY, who="held callers")
         self.assertPeerOk(holding, calls=CAPACITY)
         self.assertIdle()
-        self.assertEqual(self.gw.metric("switchboard_trunk_active_calls", trunk="js-suzhou"), 0)
+        self.assertEqual(self.gw.metric("switchboard_trunk_active_calls", trunk="js-suzhou", direction="out"), 0)
 
 
 class FloodTests(OperationsCase):

@@ -1,0 +1,325 @@
+#!/usr/bin/env python3
+"""End-to-end: call records (issue 6, SPEC §6, docs/call-records.md) with SIPp peers against
+the real daemon and a real redis-server.
+
+  - After a SIPp run of a known mix (answered, busy, cancelled, failed by every trunk,
+    refused before routing: no route and an unknown source), the stream P:records holds
+    exactly one record per call with the right result, fail_reason, end_reason, code and
+    attempts; and the metrics agree: switchboard_calls_total by result equals the records
+    by result, switchboard_trunk_calls_total{direction="in"} of the origin trunk equals its
+    records by result, switchboard_records_total{sink="redis"} counts them, nothing dropped.
+  - Redis stopped mid-run: records queue up to records.queue_max, the rest spill to the
+    file; when Redis is back the queue drains into the stream; no record is lost (stream +
+    file = every call, once) and the counters say so.
+  - SIGTERM with a call still established at the drain deadline: its record (answered,
+    end_reason shutdown) is in the stream when the daemon has exited.
+
+Run:  python3 tests/e2e/test_records.py --build-dir build [-v] [TestClass[.test_name] ...]
+Prints "N passed, N failed" last and exits non-zero when anything failed.
+"""
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import harness as h  # noqa: E402
+import test_calls as tc  # noqa: E402
+
+ORIGIN = tc.ORIGIN  # the fixture caller's trunk (CALLER_IP is its source)
+MASKED_CALLER = "1380013****"  # tc.CALLER, first 7 digits kept
+UNKNOWN_SOURCE = "127.0.0.9"  # no trunk's source: 403 (acl)
+
+
+class RecordsGateway(h.Gateway):
+    """h.Gateway with a records: section in its gateway.yaml."""
+
+    def __init__(self, *args, records=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.records = records or {}
+
+    def write_config(self):
+        super().write_config()
+        if self.records:
+            with open(self.config_path, "a", encoding="utf-8") as f:
+                f.write("records:\n")
+                for k, v in self.records.items():
+                    f.write("  %s: %s\n" % (k, v))
+
+
+def stream_records(redis, key="sb:records"):
+    """Every record of the stream, oldest first (redis-cli --raw: id, field, value)."""
+    out = subprocess.run(["redis-cli", "-p", str(redis.port), "--raw", "XRANGE", key, "-", "+"],
+                         capture_output=True, text=True, timeout=10, check=True).stdout
+    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+
+
+def file_records(path):
+    if not os.path.exists(path):
+        return []
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def by(records, field):
+    out = {}
+    for r in records:
+        out[r[field]] = out.get(r[field], 0) + 1
+    return out
+
+
+class RecordsCase(tc.GatewayTestCase):
+    """One redis-server and one gateway (with `records` settings) for the class."""
+
+    records_config = {}
+    extra_sip = {}
+
+    @classmethod
+    def setUpClass(cls):
+        cls.stack = contextlib.ExitStack()
+        try:
+            cls.workdir = h.make_workdir("sb-e2e-%s-" % cls.__name__)
+            cls.redis = h.RedisServer(cls.workdir).start()
+            cls.stack.callback(lambda: cls.redis.stop())
+            cls.ports = {t: h.free_port() for t in h.TRUNKS}
+            cls.table_dir = os.path.join(cls.workdir, "tables")
+            h.make_table_dir(cls.table_dir, cls.ports)
+            cls.version = h.publish_tables(tc.ctl_binary(), cls.table_dir, cls.redis.address)
+            records = {k: (v % {"workdir": cls.workdir} if isinstance(v, str) else v)
+                       for k, v in cls.records_config.items()}
+            cls.gw = RecordsGateway(tc.daemon_binary(), cls.workdir, cls.redis.address,
+                                    failover_timeout_ms=tc.FAILOVER_MS, extra_sip=cls.extra_sip,
+                                    records=records)
+            cls.stack.callback(cls._stop_gateway)
+            cls.gw.start()
+            cls.gw_re = h.re_escape(cls.gw.sip_address)
+        except BaseException:
+            cls.stack.close()
+            raise
+
+    def wait_records(self, count, timeout=10.0):
+        """Waits until the stream holds `count` records; returns them."""
+        got = []
+
+        def enough():
+            got[:] = stream_records(self.redis)
+            return len(got) >= count
+        h.wait_until(enough, timeout, what="%d records in the stream" % count)
+        return got
+
+    def metric_delta(self, before, name, **labels):
+        k = h.key(name, **labels)
+        return self.gw.metrics().get(k, 0.0) - before.get(k, 0.0)
+
+    def answered_calls(self, calls):
+        peer = self.answering_peer("js-suzhou", region="320500", level="city", calls=calls)
+        result = h.run_uac("uac-call.xml", self.gw.sip_address, "12333320500", self.workdir,
+                           params={"CALLER": tc.CALLER, "RR_RE": r"sip:%s;lr" % self.gw_re},
+                           calls=calls, rate=20)
+        self.assertSippOk(result, calls=calls)
+        self.assertPeerOk(peer, calls=calls)
+
+
+class RecordMixTests(RecordsCase):
+    """A known mix of calls -> exactly that many records, right fields; metrics agree."""
+
+    def test_known_mix_one_record_per_call_and_metrics_agree(self):
+        before = self.gw.metrics()
+        already = len(stream_records(self.redis))
+
+        # 3 answered (caller hangs up), 2 busy, 2 cancelled while ringing, 1 failed by
+        # every trunk (503, 503), 1 refused: no route, 1 refused: unknown source.
+        self.answered_calls(3)
+        busy = self.peer("js-suzhou", "uas-busy.xml", calls=2)
+        result = h.run_uac("uac-reject.xml", self.gw.sip_address, "12333320500", self.workdir,
+                           params={"CALLER": tc.CALLER, "STATUS": 486, "WHY_RE": "^SIP/2.0 ",
+                                   "MAX_FORWARDS": 70, "EXTRA_RE": "^SIP/2.0 "}, calls=2, rate=20)
+        self.assertSippOk(result, calls=2)
+        self.assertPeerOk(busy, calls=2)
+        self.cancelled_call()
+        self.cancelled_call()
+        first = self.peer("zj-hangzhou", "uas-503.xml")
+        backup = self.peer("zj-province", "uas-503.xml")
+        self.assertSippOk(self.rejected_call("12333330100", 503, "[a-z]"))
+        self.assertPeerOk(first)
+        self.assertPeerOk(backup)
+        self.assertSippOk(self.rejected_call("12333990000", 404, "[a-z]"))
+        self.assertSippOk(self.rejected_call("12333320500", 403, None, ip=UNKNOWN_SOURCE))
+        self.assertIdle()
+
+        calls = 10
+        records = self.wait_records(already + calls)[already:]
+        self.assertEqual(len(records), calls, "exactly one record per call")
+        time.sleep(0.3)  # nothing more may arrive (a second record for any call)
+        self.assertEqual(len(stream_records(self.redis)), already + calls)
+        self.assertEqual(len({r["call_id"] for r in records}), calls, "one record per Call-ID")
+
+        for r in records:
+            self.assertEqual(r["v"], 1)
+            self.assertTrue(r["instance"])
+            self.assertLessEqual(r["t_invite"], r["t_end"])
+            self.assertEqual(r["result"] == "failed", r["fail_reason"] != "", r)
+
+        def pick(**want):
+            return [r for r in records if all(r[k] == v for k, v in want.items())]
+
+        answered = pick(result="answered")
+        self.assertEqual(len(answered), 3)
+        for r in answered:
+            self.assertEqual((r["code"], r["end_reason"], r["trunk"], r["origin"]),
+                             (200, "caller_bye", "js-suzhou", ORIGIN))
+            self.assertEqual(r["attempts"], [{"trunk": "js-suzhou", "code": 200, "result": "answered"}])
+            self.assertEqual((r["region"], r["province"], r["city"], r["level"]),
+                             ("320500", "320000", "320500", "city"))
+            self.assertEqual((r["dialled"], r["caller"], r["source"]),
+                             ("12333320500", MASKED_CALLER, h.CALLER_IP))
+            self.assertTrue(r["t_invite"] <= r["t_ring"] <= r["t_answer"] <= r["t_end"], r)
+
+        busy = pick(fail_reason="busy")
+        self.assertEqual(len(busy), 2)
+        for r in busy:
+            self.assertEqual((r["result"], r["code"], r["end_reason"]), ("failed", 486, "trunk_final"))
+            self.assertEqual(r["attempts"], [{"trunk": "js-suzhou", "code": 486, "result": "busy"}])
+            self.assertEqual(r["t_answer"], 0)
+
+        abandoned = pick(result="abandoned")
+        self.assertEqual(len(abandoned), 2)
+        for r in abandoned:
+            self.assertEqual((r["code"], r["end_reason"], r["fail_reason"]), (487, "caller_cancel", ""))
+            self.assertEqual(r["attempts"], [{"trunk": "js-suzhou", "code": 487, "result": "cancelled"}])
+            self.assertGreater(r["t_ring"], 0, "the call rang before it was cancelled")
+            self.assertEqual(r["t_answer"], 0)
+
+        [failed] = pick(fail_reason="rejected")
+        self.assertEqual((failed["code"], failed["end_reason"], failed["trunk"]), (503, "trunk_final", "zj-province"))
+        self.assertEqual(failed["attempts"], [{"trunk": "zj-hangzhou", "code": 503, "result": "failed"},
+                                              {"trunk": "zj-province", "code": 503, "result": "failed"}])
+
+        [no_route] = pick(fail_reason="no_route")
+        self.assertEqual((no_route["code"], no_route["end_reason"], no_route["origin"]), (404, "rejected", ORIGIN))
+        self.assertEqual((no_route["attempts"], no_route["trunk"], no_route["region"], no_route["level"]),
+                         ([], "", "", ""))
+        self.assertEqual(no_route["dialled"], "12333990000")
+
+        [acl] = pick(fail_reason="acl")
+        self.assertEqual((acl["code"], acl["end_reason"], acl["origin"], acl["source"]),
+                         (403, "rejected", "", UNKNOWN_SOURCE))
+
+        # offered = answered + abandoned + failed, here 3 + 2 + 5.
+        results = by(records, "result")
+        self.assertEqual(results, {"answered": 3, "abandoned": 2, "failed": 5})
+
+        # The metrics agree with the records.
+        after = self.gw.metrics()
+        for result in ("answered", "abandoned", "failed"):
+            k = h.key("switchboard_calls_total", result=result)
+            self.assertEqual(after.get(k, 0) - before.get(k, 0), results.get(result, 0),
+                             "switchboard_calls_total{result=%s}" % result)
+            from_origin = sum(1 for r in records if r["origin"] == ORIGIN and r["result"] == result)
+            k = h.key("switchboard_trunk_calls_total", trunk=ORIGIN, direction="in", result=result)
+            self.assertEqual(after.get(k, 0) - before.get(k, 0), from_origin,
+                             "switchboard_trunk_calls_total{trunk=%s,direction=in,result=%s}" % (ORIGIN, result))
+        h.wait_until(lambda: self.metric_delta(before, "switchboard_records_total", sink="redis") == calls,
+                     5.0, what="switchboard_records_total{sink=redis} up by %d" % calls)
+        self.assertEqual(self.metric_delta(before, "switchboard_records_dropped_total"), 0)
+        self.assertEqual(self.metric_delta(before, "switchboard_records_spilled_total"), 0)
+        self.assertEqual(self.gw.metric("switchboard_records_queue_depth"), 0)
+        # The destination side (direction="out") counts attempts.
+        k = h.key("switchboard_trunk_calls_total", trunk="js-suzhou", direction="out", result="busy")
+        self.assertEqual(after.get(k, 0) - before.get(k, 0), 2)
+        # Answered calls were timed on both sides.
+        for direction, trunk in (("in", ORIGIN), ("out", "js-suzhou")):
+            k = h.key("switchboard_trunk_answer_delay_seconds_count", trunk=trunk, direction=direction)
+            self.assertEqual(after.get(k, 0) - before.get(k, 0), 3, (direction, trunk))
+            k = h.key("switchboard_trunk_call_duration_seconds_count", trunk=trunk, direction=direction)
+            self.assertEqual(after.get(k, 0) - before.get(k, 0), 3, (direction, trunk))
+
+
+class RedisOutageRecordTests(RecordsCase):
+    """Redis stopped mid-run: queue (records.queue_max 3), then the spill file; nothing lost."""
+
+    records_config = {"queue_max": 3, "spill_file": "%(workdir)s/spill.jsonl"}
+
+    def test_redis_stopped_records_queue_then_spill_then_drain_none_lost(self):
+        spill = os.path.join(self.workdir, "spill.jsonl")
+        self.answered_calls(1)
+        self.wait_records(1)
+        before = self.gw.metrics()
+
+        self.redis.stop()
+        self.answered_calls(6)
+        h.wait_until(lambda: self.metric_delta(before, "switchboard_records_spilled_total") == 3, 10.0,
+                     what="3 records spilled")
+        self.assertEqual(self.gw.metric("switchboard_records_queue_depth"), 3)
+        spilled = file_records(spill)
+        self.assertEqual(len(spilled), 3)
+        self.assertEqual(self.metric_delta(before, "switchboard_records_total", sink="file"), 3)
+
+        # Redis back (empty: the test server keeps no data): the queue drains into it.
+        self.redis.start()
+        queued = self.wait_records(3, timeout=15.0)
+        h.wait_until(lambda: self.gw.metric("switchboard_records_queue_depth") == 0, 10.0,
+                     what="record queue drained")
+        self.assertEqual(len(queued), 3)
+        self.assertEqual(self.metric_delta(before, "switchboard_records_total", sink="redis"), 3)
+        self.assertEqual(self.metric_delta(before, "switchboard_records_dropped_total"), 0)
+
+        # Every call of the outage is in exactly one place, and it is a whole record.
+        outage = queued + spilled
+        self.assertEqual(len({r["call_id"] for r in outage}), 6)
+        for r in outage:
+            self.assertEqual((r["result"], r["end_reason"], r["trunk"]), ("answered", "caller_bye", "js-suzhou"))
+        self.assertEqual(self.metric_delta(before, "switchboard_calls_total", result="answered"), 6)
+
+
+class ShutdownRecordTests(RecordsCase):
+    """SIGTERM: a call still established at the drain deadline ends as a record with
+    end_reason shutdown, flushed to the stream before the daemon exits."""
+
+    extra_sip = {"drain_timeout_s": 1}
+
+    def test_call_established_at_drain_deadline_gets_shutdown_record(self):
+        holding = h.Uas("uas-hold.xml", self.ports["js-suzhou"], self.workdir, calls=1, timeout_s=30,
+                        params={"GW_RE": self.gw_re, "BYE_TIMEOUT_MS": 20000})
+        holding.start()
+        self.addCleanup(holding.stop)
+        caller = {}
+
+        def hold():
+            caller["result"] = h.run_uac(
+                "uac-hold.xml", self.gw.sip_address, "12333320500", self.workdir, timeout_s=20,
+                params={"CALLER": tc.CALLER, "RR_RE": r"sip:%s;lr" % self.gw_re, "HOLD_MS": 8000})
+        thread = threading.Thread(target=hold, daemon=True)
+        thread.start()
+        h.wait_until(lambda: self.gw.metric("switchboard_trunk_active_calls", trunk="js-suzhou",
+                                            direction="out") == 1, 10.0, what="the call established")
+        self.assertEqual(self.gw.metric("switchboard_trunk_active_calls", trunk=ORIGIN, direction="in"), 1)
+        started = time.monotonic()
+        code = self.gw.stop()
+        self.assertEqual(code, 0, self.gw.log_tail())
+        self.assertLess(time.monotonic() - started, 8.0, "the drain deadline (1 s) was not kept")
+        [r] = stream_records(self.redis)
+        self.assertEqual((r["result"], r["end_reason"], r["code"], r["trunk"]),
+                         ("answered", "shutdown", 200, "js-suzhou"))
+        self.assertGreater(r["t_end"], r["t_answer"])
+        thread.join(30)
+        holding.stop()
+
+    @classmethod
+    def _stop_gateway(cls):
+        # The test stops the gateway itself; a second stop is a no-op returning its code.
+        cls.gw_exit = cls.gw.stop()
+
+
+def main(argv=None):
+    return tc.main(argv, module=sys.modules[__name__])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
