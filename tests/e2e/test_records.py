@@ -21,6 +21,7 @@ Prints "N passed, N failed" last and exits non-zero when anything failed.
 import contextlib
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -239,6 +240,102 @@ class RecordMixTests(RecordsCase):
             self.assertEqual(after.get(k, 0) - before.get(k, 0), 3, (direction, trunk))
             k = h.key("switchboard_trunk_call_duration_seconds_count", trunk=trunk, direction=direction)
             self.assertEqual(after.get(k, 0) - before.get(k, 0), 3, (direction, trunk))
+
+
+    def test_every_documented_metric_is_exported_with_its_labels_and_buckets(self):
+        # docs/metrics.md is the contract the dashboards and rules are written against.
+        with open(os.path.join(h.REPO, "docs", "metrics.md"), encoding="utf-8") as f:
+            doc = f.read()
+        documented = {}
+        for name, kind, labels in re.findall(r"^\| `([a-z_]+)` \| ([a-z]+)[^|]*\| ([^|]*)\|", doc, re.M):
+            # Label names; the values a label takes are listed in parentheses.
+            names = re.findall(r"`([a-z_]+)`", re.sub(r"\([^)]*\)", "", labels))
+            documented[name] = (kind, set(names))
+        self.assertGreater(len(documented), 35)
+        scraped = self.gw.metrics(admin=False)
+        labels_of = {}
+        for name, labels in scraped:
+            base = re.sub(r"_(bucket|count|sum)$", "", name) if name not in documented else name
+            labels_of.setdefault(base, set()).update(k for k, _ in labels if k != "le")
+        for name, (kind, labels) in sorted(documented.items()):
+            with self.subTest(metric=name):
+                self.assertIn(name, labels_of, "documented but not exported")
+                self.assertEqual(labels_of[name], labels, "labels of %s" % name)
+        # Bucket edges (docs/metrics.md), 20 s and 30 s among them.
+        edges = {
+            "switchboard_trunk_post_dial_delay_seconds": "0.1 0.25 0.5 1 2 3 5 10 20 30 60",
+            "switchboard_trunk_answer_delay_seconds": "1 2 5 10 15 20 25 30 45 60 120",
+            "switchboard_trunk_call_duration_seconds": "10 30 60 120 180 300 600 1200 1800 3600",
+        }
+        for name, want in edges.items():
+            got = sorted({float(v) for n, labels in scraped if n == name + "_bucket"
+                          for k, v in labels if k == "le" and v != "+Inf"})
+            self.assertEqual(got, [float(x) for x in want.split()], name)
+        # Values computed at scrape.
+        self.assertGreaterEqual(self.gw.metric("switchboard_routing_table_age_seconds"), 0)
+        self.assertGreater(self.gw.metric("process_resident_memory_bytes"), 1 << 20)
+        self.assertGreater(self.gw.metric("process_open_fds"), 3)
+        self.assertGreater(self.gw.metric("process_start_time_seconds"), time.time() - 3600)
+        for state, value in (("unknown", 1), ("up", 0), ("down", 0)):  # probing off here
+            self.assertEqual(self.gw.metric("switchboard_trunk_state", trunk="js-suzhou", state=state), value)
+        self.assertEqual(self.gw.metric("switchboard_trunk_admin_state", trunk="js-suzhou", state="enabled"), 1)
+
+
+class EndReasonTests(RecordsCase):
+    """The other ways a call ends: the called side's BYE, Timer C (sip.ring_timeout_s 1),
+    the maximum call duration (sip.max_call_duration_s 1) -- each exactly one record."""
+
+    extra_sip = {"ring_timeout_s": 1, "max_call_duration_s": 1}
+
+    def new_records(self, already, count, timeout=10.0):
+        records = self.wait_records(already + count, timeout)[already:]
+        self.assertEqual(len(records), count)
+        return records
+
+    def test_callee_bye(self):
+        already = len(stream_records(self.redis))
+        peer = self.peer("js-suzhou", "uas-answer-bye.xml")
+        result = h.run_uac("uac-callee-bye.xml", self.gw.sip_address, "12333320500", self.workdir,
+                           params={"CALLER": tc.CALLER, "RR_RE": r"sip:%s;lr" % self.gw_re})
+        self.assertSippOk(result)
+        self.assertPeerOk(peer)
+        [r] = self.new_records(already, 1)
+        self.assertEqual((r["result"], r["end_reason"], r["code"]), ("answered", "callee_bye", 200))
+        self.assertIdle()
+
+    def test_ring_timeout(self):
+        already = len(stream_records(self.redis))
+        ringing = self.peer("js-suzhou", "uas-ring.xml")
+        result = h.run_uac("uac-ring-final.xml", self.gw.sip_address, "12333320500", self.workdir,
+                           params={"CALLER": tc.CALLER, "STATUS": 408, "WHY_RE": "^SIP/2.0 ",
+                                   "MAX_FORWARDS": 70, "EXTRA_RE": "^SIP/2.0 "})
+        self.assertSippOk(result)
+        self.assertPeerOk(ringing)
+        [r] = self.new_records(already, 1)
+        self.assertEqual((r["result"], r["fail_reason"], r["end_reason"], r["code"]),
+                         ("failed", "timeout", "ring_timeout", 408))
+        self.assertEqual(r["attempts"], [{"trunk": "js-suzhou", "code": 0, "result": "timeout"}])
+        self.assertGreater(r["t_ring"], 0)
+        self.assertIdle()
+
+    def test_max_call_duration_then_the_bye_makes_no_second_record(self):
+        already = len(stream_records(self.redis))
+        holding = h.Uas("uas-hold.xml", self.ports["js-suzhou"], self.workdir, calls=1, timeout_s=30,
+                        params={"GW_RE": self.gw_re, "BYE_TIMEOUT_MS": 10000})
+        holding.start()
+        self.addCleanup(holding.stop)
+        result = h.run_uac("uac-hold.xml", self.gw.sip_address, "12333320500", self.workdir,
+                           timeout_s=20, params={"CALLER": tc.CALLER, "RR_RE": r"sip:%s;lr" % self.gw_re,
+                                                 "HOLD_MS": 2500})
+        # The BYE after 2.5 s still crosses the gateway (Record-Route, no dialog state).
+        self.assertSippOk(result)
+        self.assertPeerOk(holding)
+        [r] = self.new_records(already, 1)
+        self.assertEqual((r["result"], r["end_reason"], r["code"]), ("answered", "max_duration", 200))
+        self.assertGreaterEqual(r["t_end"] - r["t_answer"], 1000)
+        time.sleep(0.3)
+        self.assertEqual(len(stream_records(self.redis)), already + 1, "the BYE made a second record")
+        self.assertIdle()
 
 
 class RedisOutageRecordTests(RecordsCase):
