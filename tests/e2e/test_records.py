@@ -22,6 +22,7 @@ import contextlib
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import threading
@@ -279,6 +280,38 @@ class RecordMixTests(RecordsCase):
         for state, value in (("unknown", 1), ("up", 0), ("down", 0)):  # probing off here
             self.assertEqual(self.gw.metric("switchboard_trunk_state", trunk="js-suzhou", state=state), value)
         self.assertEqual(self.gw.metric("switchboard_trunk_admin_state", trunk="js-suzhou", state="enabled"), 1)
+
+
+    def test_retransmitted_refused_invite_makes_one_record(self):
+        # RFC 3261 §17.1.1.2: a caller that missed our 404 sends the same INVITE again; it
+        # is refused again but it is still one call (a real UDP peer, not SIPp: SIPp does not
+        # retransmit once answered).
+        already = len(stream_records(self.redis))
+        before = self.gw.metrics()
+        gw_host, gw_port = self.gw.sip_address.split(":")
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.bind((h.CALLER_IP, 0))
+            s.settimeout(3.0)
+            port = s.getsockname()[1]
+            invite = ("INVITE sip:12333990000@{gw} SIP/2.0\r\n"
+                      "Via: SIP/2.0/UDP {me}:{port};branch=z9hG4bK-retrans-1\r\n"
+                      "From: <sip:{caller}@{me}>;tag=retrans-from\r\n"
+                      "To: <sip:12333990000@{gw}>\r\n"
+                      "Call-ID: retrans-{t}@{me}\r\n"
+                      "CSeq: 1 INVITE\r\n"
+                      "Max-Forwards: 70\r\n"
+                      "Content-Length: 0\r\n\r\n").format(gw=self.gw.sip_address, me=h.CALLER_IP,
+                                                            port=port, caller=tc.CALLER, t=time.time())
+            for _ in range(3):
+                s.sendto(invite.encode(), (gw_host, int(gw_port)))
+                reply = s.recv(65535).decode(errors="replace")
+                self.assertTrue(reply.startswith("SIP/2.0 404"), reply)
+        [r] = self.wait_records(already + 1)[already:]
+        self.assertEqual((r["fail_reason"], r["code"]), ("no_route", 404))
+        time.sleep(0.3)
+        self.assertEqual(len(stream_records(self.redis)), already + 1, "a retransmission made a record")
+        self.assertEqual(self.metric_delta(before, "switchboard_calls_total", result="failed"), 1)
+        self.assertEqual(self.metric_delta(before, "switchboard_rejections_total", reason="no_route"), 3)
 
 
 class EndReasonTests(RecordsCase):
