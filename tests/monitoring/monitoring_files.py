@@ -69,6 +69,15 @@ def selectors(expr):
     return out
 
 
+def grouping_labels(expr):
+    """Label names of every by/without/on/ignoring/group_left/group_right clause."""
+    out = set()
+    for m in _GROUPING.finditer(_STRING.sub('""', expr)):
+        inner = m.group(0)[m.group(0).index("(") + 1:-1]
+        out |= {x.strip() for x in inner.split(",") if x.strip()}
+    return out
+
+
 def split_suffix(name):
     """A classic histogram's series name -> (family, suffix); other names -> (name, '')."""
     for suffix in ("_bucket", "_sum", "_count"):
@@ -127,6 +136,20 @@ def all_panels(panels):
         yield p
         for q in all_panels(p.get("panels", [])):
             yield q
+
+
+def dashboard_legend_labels():
+    """[(where, label)] of every {{label}} in a panel target's legend."""
+    out = []
+    for path in dashboard_files():
+        with open(path, encoding="utf-8") as f:
+            dash = json.load(f)
+        rel = os.path.relpath(path, REPO)
+        for panel in all_panels(dash.get("panels", [])):
+            for t in panel.get("targets", []):
+                for label in re.findall(r"\{\{\s*([a-zA-Z_]\w*)\s*\}\}", t.get("legendFormat") or ""):
+                    out.append(("%s: panel '%s' %s" % (rel, panel.get("title"), t.get("refId")), label))
+    return out
 
 
 def dashboard_expressions():
