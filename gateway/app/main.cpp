@@ -206,10 +206,11 @@ bool reloadConfig(App& app) {
       next.redis.port != app.config.redis.port || next.redis.prefix != app.config.redis.prefix ||
       next.metrics.host != app.config.metrics.host ||
       next.metrics.port != app.config.metrics.port || next.admin.host != app.config.admin.host ||
-      next.admin.port != app.config.admin.port) {
-    SB_LOG(log::Level::Warn,
-           log::Line("config_reload_partial")
-               .kv("note", "listen addresses and redis changes take effect after a restart"));
+      next.admin.port != app.config.admin.port || next.records != app.config.records) {
+    SB_LOG(log::Level::Warn, log::Line("config_reload_partial")
+                                 .kv("note",
+                                     "listen addresses, redis and records changes take effect "
+                                     "after a restart"));
   }
   app.proxy->reconfigure(next.sip);
   log::Level level = log::Level::Info;
@@ -220,6 +221,7 @@ bool reloadConfig(App& app) {
   auto redis = app.config.redis;
   auto metrics = app.config.metrics;
   auto admin = app.config.admin;
+  auto records = app.config.records;  // the record writer keeps what it started with
   auto token = app.config.admin_token;
   app.config = next;
   app.config.admin_token = token;  // the admin listener keeps the token it started with
@@ -228,6 +230,7 @@ bool reloadConfig(App& app) {
   app.config.redis = redis;
   app.config.metrics = metrics;
   app.config.admin = admin;
+  app.config.records = records;
   app.metrics.configReload(true);
   SB_LOG(log::Level::Info, log::Line("config_reloaded").kv("file", source));
   if (app.watcher) app.watcher->reloadNow();

@@ -79,6 +79,7 @@ struct RecordsConfig {
   std::uint32_t file_max_bytes = 100u << 20;
   std::uint32_t file_keep = 5;
   std::uint32_t flush_timeout_ms = 2000;  // at shutdown, then the rest spills
+  bool operator==(const RecordsConfig&) const = default;
 };
 
 struct HttpListen {

@@ -22,6 +22,7 @@ import contextlib
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -369,6 +370,22 @@ class EndReasonTests(RecordsCase):
         time.sleep(0.3)
         self.assertEqual(len(stream_records(self.redis)), already + 1, "the BYE made a second record")
         self.assertIdle()
+
+
+    def test_sighup_keeps_the_record_writer_it_started_with(self):
+        # records: changes need a restart (the writer thread owns its connection and file);
+        # a reload says so and records keep flowing.
+        before = self.gw.metrics()
+        already = len(stream_records(self.redis))
+        self.gw.records = {"queue_max": 7}
+        self.gw.write_config()
+        os.kill(self.gw.pid(), signal.SIGHUP)
+        h.wait_until(lambda: self.metric_delta(before, "switchboard_config_reloads_total", result="ok") == 1,
+                     5.0, what="config reloaded")
+        with open(self.gw.log_path, encoding="utf-8", errors="replace") as f:
+            self.assertIn("records changes take effect after a restart", f.read())
+        self.assertSippOk(self.rejected_call("12333990000", 404, "[a-z]"))
+        self.wait_records(already + 1)
 
 
 class RedisOutageRecordTests(RecordsCase):
