@@ -18,15 +18,26 @@ js-suzhou with a SIPp peer, makes that call and one that has no route, then scra
     direction="out", ...) is one the gateway exports for that label.
 A failure lists each missing name with where it is used.
 
+A real Prometheus server (Debian `prometheus`, the package that ships promtool) scrapes the
+same gateway every second with monitoring/rules loaded, from before the calls: every
+rule must evaluate without error on the gateway's real series and labels, the recorded
+figures of the answered call must come out (ASR, NER and answered-within-20 s of js-suzhou
+are 1), and the trunk-down and province-down alerts must be pending exactly for the trunks
+and provinces nobody answers for.
+
 Run:  python3 tests/monitoring/test_metric_names.py --build-dir build [-v] [--keep]
 Prints "N passed, N failed" last and exits non-zero when anything failed.
 """
 
 import contextlib
+import glob
+import json
 import os
+import shutil
 import sys
 import time
 import unittest
+import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -46,6 +57,61 @@ def daemon_binary():
 
 def ctl_binary():
     return os.environ.get("SWITCHBOARDCTL_BIN") or os.path.join(BUILD_DIR, "gateway", "ctl", "switchboardctl")
+
+
+PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
+
+
+class Prometheus:
+    """A Prometheus server on a free loopback port scraping one gateway every second, with
+    monitoring/rules/*.yml loaded, its TSDB in the work dir."""
+
+    def __init__(self, workdir, target):
+        self.workdir = workdir
+        self.port = h.free_port()
+        self.config_path = os.path.join(workdir, "prometheus.yml")
+        self.log_path = os.path.join(workdir, "prometheus.log")
+        self.proc = None
+        rules = ", ".join('"%s"' % p for p in sorted(glob.glob(mf.RULES_GLOB)))
+        with open(self.config_path, "w", encoding="utf-8") as f:
+            f.write("# written by tests/monitoring/test_metric_names.py\n"
+                    "global: {scrape_interval: 1s, scrape_timeout: 900ms, evaluation_interval: 1s}\n"
+                    "rule_files: [%s]\n"
+                    "scrape_configs:\n"
+                    "  - job_name: switchboard\n"
+                    "    static_configs: [{targets: [\"%s\"]}]\n" % (rules, target))
+
+    def start(self, timeout=30.0):
+        self.proc = h._spawn([PROMETHEUS, "--config.file=" + self.config_path,
+                              "--storage.tsdb.path=" + os.path.join(self.workdir, "tsdb"),
+                              "--web.listen-address=127.0.0.1:%d" % self.port, "--log.level=warn"],
+                             self.log_path, cwd=self.workdir)
+
+        def ready():
+            if self.proc.poll() is not None:
+                raise h.HarnessError("prometheus exited with %s:\n%s" % (self.proc.returncode, h.tail(self.log_path)))
+            try:
+                return h.http_get("127.0.0.1", self.port, "/-/ready")[0] == 200
+            except OSError:
+                return False
+        h.wait_until(ready, timeout, interval=0.2, what="prometheus /-/ready")
+        return self
+
+    def api(self, path):
+        status, body = h.http_get("127.0.0.1", self.port, path, timeout=5.0)
+        if status != 200:
+            raise h.HarnessError("prometheus %s answered %d: %s" % (path, status, body[:500]))
+        return json.loads(body)["data"]
+
+    def query(self, expr):
+        """Instant query -> {frozenset(labels): value}."""
+        data = self.api("/api/v1/query?" + urllib.parse.urlencode({"query": expr}))
+        return {frozenset(r["metric"].items()): float(r["value"][1]) for r in data["result"]}
+
+    def stop(self):
+        if self.proc is not None:
+            h._stop(self.proc)
+            self.proc = None
 
 
 def exported(metrics):
@@ -85,6 +151,12 @@ class LiveGatewayNames(unittest.TestCase):
                          params={"ORIGIN": ORIGIN, "REGION": "320500", "LEVEL": "city", "GW_RE": gw_re})
             peer.start()
             cls.stack.callback(peer.stop)
+            cls.prom = Prometheus(cls.workdir, "127.0.0.1:%d" % cls.gw.metrics_port).start()
+            cls.stack.callback(cls.prom.stop)
+            # Two scrapes before the calls, so that the counters' increase includes them.
+            h.wait_until(lambda: cls.prom.query('count_over_time(up{job="switchboard"}[1m]) >= 2 '
+                                                'and up{job="switchboard"} == 1'),
+                         30.0, interval=0.2, what="prometheus scraping the gateway")
             # Until the gateway has had a probe answer from the peer (the call then goes
             # straight to it) and seen the others down.
             h.wait_until(lambda: cls.gw.metric("switchboard_trunk_up", trunk="js-suzhou") == 1
@@ -107,6 +179,10 @@ class LiveGatewayNames(unittest.TestCase):
                          10.0, interval=0.1, what="the answered call counted")
             time.sleep(0.2)
             cls.scrape = exported(cls.gw.metrics())
+            # Until Prometheus has scraped the counted call and evaluated the rules on it.
+            asr = 'trunk:switchboard_trunk_asr:ratio1h{trunk="js-suzhou"}'
+            h.wait_until(lambda: cls.prom.query(asr), 30.0, interval=0.2, what="%s recorded" % asr)
+            time.sleep(2.5)  # two more evaluations: alerts and every group have run since
         except BaseException:
             cls.stack.close()
             raise
@@ -178,6 +254,44 @@ class LiveGatewayNames(unittest.TestCase):
                           | {"%s: legend label %s" % (where, label)
                              for where, label in mf.dashboard_legend_labels() if label not in known})
         self.assertEqual(problems, [], "labels no exported metric has")
+
+    # ---- the rules evaluated by a real Prometheus on this gateway's series ----
+
+    def test_every_rule_evaluates_without_error(self):
+        groups = self.prom.api("/api/v1/rules")["groups"]
+        evaluated = {r["name"]: r for g in groups for r in g["rules"]}
+        defined = mf.recorded_names() | mf.alert_names()
+        self.assertEqual(sorted(defined - set(evaluated)), [], "rules Prometheus did not load")
+        problems = ["%s: health %s %s" % (name, r.get("health"), r.get("lastError", ""))
+                    for name, r in sorted(evaluated.items()) if r.get("health") != "ok"]
+        self.assertEqual(problems, [], "rules failing on the gateway's real series\n%s" % h.tail(self.prom.log_path))
+
+    def test_recorded_figures_of_the_answered_call(self):
+        def one(expr):
+            got = self.prom.query(expr)
+            self.assertEqual(len(got), 1, "%s: %s" % (expr, got))
+            return list(got.values())[0]
+        for name in ("asr", "ner", "answered_within_20s", "answered_within_30s"):
+            self.assertEqual(one('trunk:switchboard_trunk_%s:ratio1h{trunk="js-suzhou"}' % name), 1.0, name)
+        # The caller's origin trunk: one call in, answered, none abandoned.
+        self.assertEqual(one('trunk:switchboard_trunk_abandon:ratio1h{trunk="%s"}' % ORIGIN), 0.0)
+        self.assertEqual(one('province:switchboard_trunk_asr:ratio1h{province="320000"}'), 1.0)
+        self.assertGreater(one(":switchboard_calls:increase1h"), 0)
+        # Every trunk of the table once, with its province.
+        info = self.prom.query("trunk:switchboard_trunk_info:max")
+        self.assertEqual(sorted(dict(k)["trunk"] for k in info), sorted(h.TRUNKS))
+        self.assertEqual({dict(k)["province"] for k in info if dict(k)["trunk"] == "js-suzhou"}, {"320000"})
+
+    def test_down_alerts_pending_for_exactly_the_unanswered(self):
+        pending = self.prom.query('ALERTS{alertstate="pending"}')
+        down = sorted(dict(k)["trunk"] for k in pending if dict(k)["alertname"] == "SwitchboardTrunkDown")
+        self.assertEqual(down, sorted(t for t in h.TRUNKS if t != "js-suzhou"))
+        provinces = sorted(dict(k)["province"] for k in pending if dict(k)["alertname"] == "SwitchboardProvinceDown")
+        # Jiangsu has js-suzhou up; Zhejiang, Henan and Beijing have nobody answering.
+        self.assertEqual(provinces, ["110000", "330000", "410000"])
+        others = sorted({dict(k)["alertname"] for k in pending}
+                        - {"SwitchboardTrunkDown", "SwitchboardProvinceDown"})
+        self.assertEqual(others, [], "alerts pending on a healthy gateway")
 
     def test_answer_delay_has_the_20_and_30_second_edges(self):
         edges = self.scrape.get("switchboard_trunk_answer_delay_seconds_bucket", {}).get("le", set())
