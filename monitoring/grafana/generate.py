@@ -107,13 +107,14 @@ def timeseries(title, tgts, unit="short", description="", stack=False, min_=None
                         "tooltip": {"mode": "multi", "sort": "desc"}}}
 
 
-def stat(title, expr, unit="short", description="", steps=None, decimals=None, legend="__auto"):
+def stat(title, expr, unit="short", description="", steps=None, decimals=None, legend="__auto",
+         text_mode="auto"):
     return {"type": "stat", "title": title, "description": description, "datasource": DS,
             "targets": [target(expr, legend, instant=True)],
             "fieldConfig": field_config(unit, decimals=decimals, steps=steps),
             "options": {"reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
                         "colorMode": "background" if steps else "value", "graphMode": "none",
-                        "justifyMode": "auto", "orientation": "auto", "textMode": "auto"}}
+                        "justifyMode": "auto", "orientation": "auto", "textMode": text_mode}}
 
 
 def table(title, tgts, description="", unit="short", overrides=None, links=None, sort_by=None,
@@ -321,9 +322,9 @@ def trunk():
     L.add(stat("Health", "max(switchboard_trunk_up{%s})" % t, steps=UP_STEPS,
                description="1: up or not yet known (routable); 0: no instance has a probe answer."), 3, 4)
     L.add(stat("Health state", "max by (state) (switchboard_trunk_state{%s}) == 1" % t, legend="{{state}}",
-               description="unknown, up or down (probes)"), 3, 4)
+               text_mode="name", description="unknown, up or down (probes)"), 3, 4)
     L.add(stat("Admin state", "max by (state) (switchboard_trunk_admin_state{%s}) == 1" % t, legend="{{state}}",
-               description="enabled, draining or disabled (switchboardctl trunks)"), 3, 4)
+               text_mode="name", description="enabled, draining or disabled (switchboardctl trunks)"), 3, 4)
     L.add(stat("Active calls (out / in)", 'sum by (direction) (switchboard_trunk_active_calls{%s})' % t,
                legend="{{direction}}", decimals=0), 4, 4)
     L.add(stat("Capacity", "max(switchboard_trunk_capacity_calls{%s})" % t, decimals=0,
