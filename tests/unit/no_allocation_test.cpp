@@ -2,8 +2,10 @@
 // a malloc under load is a lock and a page fault away from waiting). Counted by replacing
 // the global operator new for this test binary.
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <new>
+#include <string>
 
 #include <catch2/catch.hpp>
 
@@ -134,4 +136,95 @@ TEST_CASE("the routing decision allocates only its candidate vector", "[decide][
   const sb::core::Decision rejected = sb::core::decide(table, input);
   CHECK(g_allocations.load() - start == 0);
   CHECK(rejected.status == 484);
+}
+
+namespace {
+
+// decideSpec() plus 100,000 (county, topic) routes in Henan (listed as a province only, so
+// every county code under it is a known region) and 100,000 mobile prefixes: the shape of
+// a national table at 100,000 routes (issue 7, "table scale").
+sb::core::TableSpec largeSpec() {
+  sb::core::TableSpec spec = sb::test::decideSpec();
+  for (int t = 10; t <= 29; ++t) {
+    spec.topics.push_back({std::to_string(t), "主题", "topic", sb::test::at("topics.yaml", t)});
+  }
+  int line = 100;
+  for (int t = 10; t <= 29; ++t) {
+    for (int city = 1; city <= 99; ++city) {
+      for (int county = 1; county <= 99 && spec.routes.size() < 100008; ++county) {
+        char key[16];
+        std::snprintf(key, sizeof key, "41%02d%02d/%d", city, county, t);
+        spec.routes.push_back(
+            {key,
+             {{sb::test::member("ha-province", 1, line)}, {sb::test::member("national", 1, line)}},
+             sb::test::at(sb::test::kRoutes, line)});
+        ++line;
+      }
+    }
+  }
+  for (int i = 0; i < 100000; ++i) {
+    char prefix[16];
+    std::snprintf(prefix, sizeof prefix, "15%05d", i);
+    spec.caller_prefixes.push_back({prefix, "410000", sb::test::at(sb::test::kCallers, i + 10)});
+  }
+  return spec;
+}
+
+}  // namespace
+
+TEST_CASE("the routing decision allocates nothing more on a 100,000-route table",
+          "[decide][alloc][scale]") {
+  const sb::core::BuildResult small = sb::core::buildTable(sb::test::decideSpec(), 1);
+  const sb::core::BuildResult large = sb::core::buildTable(largeSpec(), 2);
+  REQUIRE(small.table);
+  REQUIRE(large.table);
+  REQUIRE(large.table->routeCount() >= small.table->routeCount() + 100000);
+  const std::int64_t weekday = *sb::core::parseTimeText("2026-09-28T10:00");
+  struct Call {
+    const char* dialled;
+    const char* caller;
+    const char* topic;
+    std::size_t large_candidates;  // on the large table
+  };
+  // The small table's calls, and calls that the large table routes by its added (county,
+  // topic) routes (ha-province, then national) and mobile prefixes.
+  const Call calls[] = {
+      {"12333", "+8613007501234", "", 1}, {"12333320500", "", "0202", 3},
+      {"123330571", "", "", 3},           {"12333410102", "", "10", 2},
+      {"12333419999", "", "19", 2},       {"12333", "15012345678", "15", 1},
+  };
+  // Per call, for each table: allocations of decide() with a reused Decision (none), and
+  // without one (the candidate vector only). Table size must change neither.
+  for (const Call& call : calls) {
+    long reused[2] = {0, 0};
+    long fresh[2] = {0, 0};
+    std::size_t candidates[2] = {0, 0};
+    const sb::core::RoutingTable* tables[2] = {small.table.get(), large.table.get()};
+    for (int k = 0; k < 2; ++k) {
+      sb::core::DecideInput input;
+      input.dialled = call.dialled;
+      input.caller = call.caller;
+      input.topic = call.topic;
+      input.now_unix = weekday;
+      sb::core::Decision decision;
+      decision.candidates.reserve(8);
+      const long before = g_allocations.load();
+      for (int i = 0; i < 100; ++i) {
+        input.random = static_cast<std::uint64_t>(i);
+        sb::core::decide(*tables[k], input, decision);
+      }
+      reused[k] = g_allocations.load() - before;
+      candidates[k] = decision.candidates.size();
+      const long start = g_allocations.load();
+      const sb::core::Decision once = sb::core::decide(*tables[k], input);
+      fresh[k] = g_allocations.load() - start;
+      CHECK(once.candidates.size() == candidates[k]);
+    }
+    INFO("dialled " << call.dialled << " topic '" << call.topic << "' caller " << call.caller);
+    CHECK(reused[0] == 0);
+    CHECK(reused[1] == 0);
+    CHECK(fresh[1] == fresh[0]);
+    CHECK(fresh[1] <= 1);
+    CHECK(candidates[1] == call.large_candidates);
+  }
 }
