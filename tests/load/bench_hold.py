@@ -217,9 +217,10 @@ class Run:
               % (n, a.rate, a.steps, a.t1_ms, failed))
         print("gateway RSS: before %.1f MB; at %d held: %.1f MB at the end of the ramp, %.1f MB "
               "steady; peak during the ramp %.1f MB; after all BYEs %.1f MB; after the BYE "
-              "transactions %.1f MB; peak over the run %.1f MB"
+              "transactions %s; peak over the run %.1f MB"
               % (before["rss_mb"], n, ramp_rows[-1]["rss_mb"], last["rss_mb"], ramp_peak,
-                 ended["rss_mb"], drained["rss_mb"] if drained else float("nan"), peak))
+                 ended["rss_mb"], "%.1f MB" % drained["rss_mb"] if drained else "not waited for (--quick)",
+                 peak))
         print("RSS per held call, (steady at %d - before) / %d: %.2f KB (includes the heap the "
               "set-up transactions left behind)" % (n, n, gross_kb))
         if len(steady_rows) > 1:
