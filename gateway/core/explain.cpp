@@ -6,6 +6,7 @@
 
 #include "core/china_time.hpp"
 #include "core/json_text.hpp"
+#include "core/text_width.hpp"
 
 namespace sb::core {
 namespace {
@@ -189,18 +190,6 @@ void padTo(std::string& line, std::size_t width) {
   if (line.size() < width) line.append(width - line.size(), ' ');
 }
 
-// Display width of UTF-8 text, counting CJK characters as two columns.
-std::size_t columns(std::string_view text) {
-  std::size_t n = 0;
-  for (std::size_t i = 0; i < text.size();) {
-    const auto u = static_cast<unsigned char>(text[i]);
-    const std::size_t len = u < 0x80 ? 1 : u < 0xe0 ? 2 : u < 0xf0 ? 3 : 4;
-    n += len >= 3 ? 2 : 1;
-    i += len;
-  }
-  return n;
-}
-
 void line(std::string& out, std::string_view label, const std::string& text) {
   std::string row(label);
   if (!text.empty()) padTo(row, 11);
@@ -307,7 +296,7 @@ std::string explainText(const RoutingTable& table, const DecideInput& input, con
     for (const Candidate& c : d.candidates) {
       const Trunk& trunk = table.trunks()[c.trunk];
       name_width = std::max(name_width, trunk.name.size());
-      display_width = std::max(display_width, columns(trunk.display_name));
+      display_width = std::max(display_width, displayColumns(trunk.display_name));
     }
     for (std::size_t i = 0; i < d.candidates.size(); ++i) {
       const Candidate& c = d.candidates[i];
@@ -315,7 +304,7 @@ std::string explainText(const RoutingTable& table, const DecideInput& input, con
       std::string row = "  " + std::to_string(i + 1) + ". " + trunk.name;
       padTo(row, 6 + name_width + 2);
       row += trunk.display_name;
-      row.append(display_width - columns(trunk.display_name) + 2, ' ');
+      row.append(display_width - displayColumns(trunk.display_name) + 2, ' ');
       row += "group " + std::to_string(c.group + 1);
       if (table.trunks().size() > 0 && d.found.route != nullptr &&
           d.found.route->groups[c.group].members.size() > 1) {

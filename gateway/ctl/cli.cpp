@@ -24,6 +24,7 @@ std::string synopsis(const Command& command) {
     std::string text = "--" + option.name;
     if (!option.value_name.empty()) text += " " + option.value_name;
     out += option.required ? " " + text : " [" + text + "]";
+    if (option.repeatable) out += "...";
   }
   return out;
 }
@@ -89,10 +90,13 @@ Args parseArgs(const Command& command, const std::vector<std::string>& args) {
     const auto spec = std::find_if(command.options.begin(), command.options.end(),
                                    [&](const OptionSpec& o) { return o.name == name; });
     if (spec == command.options.end()) throw UsageError("unknown option '--" + name + "'");
-    if (out.has(name)) throw UsageError("option '--" + name + "' given twice");
+    if (out.has(name) && !spec->repeatable) {
+      throw UsageError("option '--" + name + "' given twice");
+    }
     if (spec->value_name.empty()) {
       if (value) throw UsageError("option '--" + name + "' takes no value");
       out.options[name] = "";
+      out.given.emplace_back(name, "");
       continue;
     }
     if (!value) {
@@ -103,6 +107,7 @@ Args parseArgs(const Command& command, const std::vector<std::string>& args) {
     }
     if (value->empty()) throw UsageError("option '--" + name + "' needs a non-empty value");
     out.options[name] = *value;
+    out.given.emplace_back(name, *value);
   }
   for (const OptionSpec& option : command.options) {
     if (option.required && !out.has(option.name)) {
@@ -124,6 +129,14 @@ std::optional<std::string> Args::get(const std::string& name) const {
   const auto it = options.find(name);
   if (it == options.end()) return std::nullopt;
   return it->second;
+}
+
+std::vector<std::string> Args::all(const std::string& name) const {
+  std::vector<std::string> values;
+  for (const auto& [option, value] : given) {
+    if (option == name) values.push_back(value);
+  }
+  return values;
 }
 
 int runCli(const std::vector<Command>& commands, int argc, char** argv) {

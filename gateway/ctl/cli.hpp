@@ -8,6 +8,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace sb::ctl {
@@ -27,14 +28,18 @@ struct OptionSpec {
   std::string value_name;  // "HOST:PORT"; empty for a flag without a value
   std::string description;
   bool required = false;
+  bool repeatable = false;  // may be given several times (--file A --file B)
 };
 
 struct Args {
   std::vector<std::string> positional;
-  std::map<std::string, std::string> options;  // flags map to ""
+  std::map<std::string, std::string> options;  // flags map to ""; a repeated option: its last
+  std::vector<std::pair<std::string, std::string>> given;  // every option, in order
 
   bool has(const std::string& name) const { return options.count(name) != 0; }
   std::optional<std::string> get(const std::string& name) const;
+  // Every value of a repeatable option, in the order given.
+  std::vector<std::string> all(const std::string& name) const;
 };
 
 struct Command {

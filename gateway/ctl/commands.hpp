@@ -16,4 +16,7 @@ std::vector<Command> routeCommands();
 // trunks list | show | drain | enable | disable, status: the running gateway's admin API.
 std::vector<Command> adminCommands();
 
+// report: the ministry's statistics from the call records (SPEC §6, issue 6).
+std::vector<Command> reportCommands();
+
 }  // namespace sb::ctl

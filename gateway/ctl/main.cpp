@@ -8,8 +8,8 @@
 
 int main(int argc, char** argv) {
   std::vector<sb::ctl::Command> commands;
-  for (auto group :
-       {sb::ctl::tablesCommands(), sb::ctl::routeCommands(), sb::ctl::adminCommands()}) {
+  for (auto group : {sb::ctl::tablesCommands(), sb::ctl::routeCommands(), sb::ctl::adminCommands(),
+                     sb::ctl::reportCommands()}) {
     commands.insert(commands.end(), group.begin(), group.end());
   }
   try {

@@ -1,14 +1,13 @@
-#include "redis/json.hpp"
-
-#include "core/json_text.hpp"
+// A strict JSON reader (RFC 8259). Pure, std only.
+#include "core/json_value.hpp"
 
 #include <charconv>
 #include <cstdio>
 
-namespace sb::redis::detail {
+namespace sb::core {
 namespace {
 
-// Table values nest three levels deep; anything much deeper is not ours.
+// Table values and records nest three levels deep; anything much deeper is not ours.
 constexpr int kMaxDepth = 32;
 
 class Parser {
@@ -251,13 +250,17 @@ std::optional<std::uint32_t> JsonValue::asUint32() const {
   return value;
 }
 
+std::optional<std::int64_t> JsonValue::asInt64() const {
+  if (type != Type::Number) return std::nullopt;
+  std::int64_t value = 0;
+  const char* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (ec != std::errc() || ptr != end) return std::nullopt;  // also "1.5", "1e3", overflow
+  return value;
+}
+
 std::optional<JsonValue> parseJson(std::string_view text, std::string& error) {
   return Parser(text).document(error);
 }
 
-// One JSON string writer for the project: the core's (it also repairs invalid UTF-8).
-void appendJsonString(std::string& out, std::string_view value) {
-  core::appendJsonString(out, value);
-}
-
-}  // namespace sb::redis::detail
+}  // namespace sb::core
