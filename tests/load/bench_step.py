@@ -265,8 +265,9 @@ def gateway_counts(before, after):
                                                  "switchboard_rejections_total")).items(),
                        key=lambda kv: -kv[1]):
         labels = dict(k[1])
-        what = ("%s %s" % (labels.get("trunk"), labels.get("result")) if "trunk" in labels
-                else "rejected %s" % labels.get("reason"))
+        what = ("%s %s%s" % (labels.get("trunk"), labels.get("result"),
+                             " (in)" if labels.get("direction") == "in" else "")
+                if "trunk" in labels else "rejected %s" % labels.get("reason"))
         parts.append("%s %d" % (what, v))
     return ", ".join(parts) or "-"
 
