@@ -556,10 +556,11 @@ class SippResult:
                    tail(self.error_path, 30), tail(self.message_path, 80)))
 
 
-def _sipp_args(scenario_path, workdir, prefix, trace_msg=True):
-    args = [SIPP, "-sf", scenario_path, "-nostdin",
-            "-trace_err", "-error_file", os.path.join(workdir, prefix + "-errors.log"),
-            "-trace_stat", "-stf", os.path.join(workdir, prefix + "-stat.csv"), "-fd", "1",
+def _sipp_args(scenario_path, workdir, prefix, trace_msg=True, trace_err=True):
+    args = [SIPP, "-sf", scenario_path, "-nostdin"]
+    if trace_err:
+        args += ["-trace_err", "-error_file", os.path.join(workdir, prefix + "-errors.log")]
+    args += ["-trace_stat", "-stf", os.path.join(workdir, prefix + "-stat.csv"), "-fd", "1",
             "-trace_screen", "-screen_file", os.path.join(workdir, prefix + "-screen.log"),
             "-trace_logs", "-log_file", os.path.join(workdir, prefix + "-actions.log")]
     if trace_msg:
@@ -656,12 +657,12 @@ class Uas:
 
 def run_uac(scenario, target, service, workdir, params=None, calls=1, rate=None,
             transport="u1", ip=CALLER_IP, timeout_s=15, extra_args=None, trace_msg=True,
-            limit=None, rate_period_ms=None):
+            limit=None, rate_period_ms=None, trace_err=True):
     """Runs a SIPp UAC against target ("host:port") to completion. The SIPp run is bounded
     by -timeout (timeout_s, counted as an error) and by a process timeout beyond it."""
     prefix = _prefix("uac", scenario)
     path = render_scenario(scenario, params or {}, workdir, tag=prefix)
-    args = _sipp_args(path, workdir, prefix, trace_msg)
+    args = _sipp_args(path, workdir, prefix, trace_msg, trace_err)
     args += ["-i", ip, "-p", str(free_port(ip)), "-t", transport, "-s", service, "-m", str(calls),
              "-timeout", "%ds" % timeout_s, "-timeout_error"]
     if rate is not None:

@@ -34,93 +34,21 @@ cmake --build build-release -j2 (picked up automatically when present).
 """
 
 import argparse
-import csv
-import glob
 import os
-import resource
 import shutil
 import signal
 import sys
 import threading
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(HERE), "e2e"))
-
-import harness as h  # noqa: E402
+from benchlib import (HERE, build_type, children_cpu_s, find_build_dir, fmt, h, host_busy_s, peer_counts,
+                      percentile, proc_cpu_s, proc_hwm_kb, proc_rss_kb, read_rtt, rtt_freq, start_gateway,
+                      udp_drops)
 
 NUMBER = "12333320500"  # Suzhou: route 320500 -> js-suzhou
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-def find_build_dir(explicit):
-    if explicit:
-        return os.path.abspath(explicit)
-    for name in ("build-release", "build"):
-        d = os.path.join(h.REPO, name)
-        if os.access(os.path.join(d, "gateway", "app", "switchboard"), os.X_OK):
-            return d
-    return os.path.join(h.REPO, "build")
-
-
-def build_type(build_dir):
-    try:
-        with open(os.path.join(build_dir, "CMakeCache.txt"), encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("CMAKE_BUILD_TYPE:"):
-                    return line.split("=", 1)[1].strip() or "(none)"
-    except OSError:
-        pass
-    return "?"
 
 
 # --- sampling of the processes and sockets -------------------------------------------
-
-def proc_rss_kb(pid):
-    try:
-        with open("/proc/%d/status" % pid, encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def proc_hwm_kb(pid):
-    try:
-        with open("/proc/%d/status" % pid, encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def proc_cpu_s(pid):
-    try:
-        with open("/proc/%d/stat" % pid, encoding="utf-8") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime
-    except (OSError, IndexError, ValueError):
-        return 0.0
-
-
-def host_busy_s():
-    """CPU seconds all CPUs spent busy (not idle or iowait) since boot (/proc/stat)."""
-    try:
-        with open("/proc/stat", encoding="utf-8") as f:
-            values = [int(v) for v in f.readline().split()[1:9]]
-    except (OSError, ValueError):
-        return 0.0
-    return (sum(values) - values[3] - values[4]) / CLK_TCK
-
-
-def children_cpu_s():
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
 
 class Sampler:
     """Samples the gateway's VmRSS every 50 ms while a step runs; CPU of the gateway and of
@@ -162,58 +90,7 @@ class Sampler:
         return False
 
 
-def udp_drops():
-    """{local port: drops} of every IPv4 UDP socket (/proc/net/udp, last column)."""
-    out = {}
-    try:
-        with open("/proc/net/udp", encoding="utf-8") as f:
-            next(f)
-            for line in f:
-                fields = line.split()
-                port = int(fields[1].split(":")[1], 16)
-                out[port] = out.get(port, 0) + int(fields[-1])
-    except (OSError, ValueError, IndexError, StopIteration):
-        pass
-    return out
-
-
 # --- one step ---------------------------------------------------------------------------
-
-def percentile(sorted_values, p):
-    if not sorted_values:
-        return None
-    k = (len(sorted_values) - 1) * p / 100.0
-    lo = int(k)
-    hi = min(lo + 1, len(sorted_values) - 1)
-    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (k - lo)
-
-
-def read_rtt(stepdir):
-    """All (time_ms, response_time_ms) of response time 1 from the step's -trace_rtt file
-    (Date_ms: milliseconds since SIPp started; both at SIPp's millisecond clock tick)."""
-    rows = []
-    for path in glob.glob(os.path.join(stepdir, "*_rtt.csv")):
-        with open(path, newline="", encoding="utf-8", errors="replace") as f:
-            for row in csv.reader(f, delimiter=";"):
-                if len(row) < 3 or row[0].startswith("Date"):
-                    continue
-                try:
-                    if row[2].strip() == "1":
-                        rows.append((float(row[0]), float(row[1])))
-                except ValueError:
-                    continue
-        os.remove(path)
-    return rows
-
-
-def peer_counts(uas):
-    """(successful, failed) calls of the long-running UAS so far (its stat file, -fd 1)."""
-    stats = uas.result().stats
-    try:
-        return int(stats.get("SuccessfulCall(C)", 0)), int(stats.get("FailedCall(C)", 0))
-    except ValueError:
-        return 0, 0
-
 
 def run_step(path, target, rate, duration, hold_ms, workdir, gateway_pid, peer_pid, watch_ports):
     calls = int(rate * duration)
@@ -224,7 +101,7 @@ def run_step(path, target, rate, duration, hold_ms, workdir, gateway_pid, peer_p
         result = h.run_uac(os.path.join(HERE, "uac-bench.xml"), target, NUMBER, stepdir,
                            params={"HOLD_MS": hold_ms}, calls=calls, rate=rate,
                            timeout_s=duration + 10, trace_msg=False,
-                           extra_args=["-trace_rtt", "-rtt_freq", "1000"])
+                           extra_args=["-trace_rtt", "-rtt_freq", str(rtt_freq(calls))])
     drops1 = udp_drops()
     rtt = read_rtt(stepdir)
     answered = len(rtt)
@@ -272,10 +149,6 @@ def gateway_counts(before, after):
     return ", ".join(parts) or "-"
 
 
-def fmt(value, spec, none="-"):
-    return none if value is None else format(value, spec)
-
-
 def print_table(rows, out=sys.stdout):
     header = ("| offered/s | path    | achieved/s | ok     | failed | peer failed | retrans "
               "| p50 ms | p99 ms | gw CPU % | SIPp CPU % | other CPU % | gw RSS peak MB "
@@ -310,25 +183,6 @@ def print_table(rows, out=sys.stdout):
             "%s / %s" % (fmt(g["p50"], ".1f"), fmt(d["p50"], ".1f")),
             "%s / %s" % (fmt(g["p99"], ".1f"), fmt(d["p99"], ".1f"))))
     out.flush()
-
-
-def start_gateway(daemon, workdir, redis_address):
-    """The gateway without limits that would cap the offered load: every call comes from
-    one source address (the per-source flood limit, 500/s by default, is lifted) and
-    max_in_progress is raised. A daemon older than the flood limit rejects its keys (unknown
-    keys are errors): then it is started without them."""
-    unlimited = {"max_in_progress": 50000, "flood_rate": 1000000, "flood_burst": 1000000}
-    gw = h.Gateway(daemon, workdir, redis_address, failover_timeout_ms=2000, log_level="warn",
-                   extra_sip=unlimited)
-    try:
-        return gw.start()
-    except h.HarnessError:
-        if "flood_" not in gw.log_tail():
-            raise
-    gw.stop()
-    gw = h.Gateway(daemon, workdir, redis_address, failover_timeout_ms=2000, log_level="warn",
-                   extra_sip={"max_in_progress": 50000})
-    return gw.start()
 
 
 def main(argv=None):
