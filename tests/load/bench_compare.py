@@ -428,6 +428,35 @@ class Run:
         return row
 
 
+def check_reorder_counter(args, workdir, caller_ip, calls=20):
+    """The instrument first: straight to reorder_peer.py (100, 200, then 180 for every
+    call), each call must complete and count as exactly one reorder."""
+    port = h.free_port()
+    stepdir = os.path.join(workdir, "reorder-check")
+    os.makedirs(stepdir, exist_ok=True)
+    csv_path = os.path.join(stepdir, "calls.csv")
+    write_csv(csv_path, [("123330000", "127.0.0.1", port, "reorder-peer")])
+    peer = h._spawn([sys.executable, os.path.join(HERE, "reorder_peer.py"), "127.0.0.1", str(port)],
+                    os.path.join(stepdir, "peer.log"))
+    try:
+        h.wait_until(lambda: h.udp_port_bound("127.0.0.1", port), 5, what="reorder_peer.py")
+        action = ('<nop><action><setdest host="[field1]" port="[field2]" protocol="udp"/>'
+                  '</action></nop>')
+        result = h.run_uac(os.path.join(HERE, "uac-compare.xml"), "127.0.0.1:%d" % port, "12333",
+                           stepdir, params={"HOLD_MS": max(1, args.hold_ms), "DIRECT_ACTION": action},
+                           calls=calls, rate=calls, ip=caller_ip, timeout_s=15, trace_msg=False,
+                           trace_err=False, extra_args=["-inf", csv_path, "-trace_counts"])
+    finally:
+        h._stop(peer)
+    counts = read_counts(stepdir)
+    late = [k for k in counts if re.fullmatch(r"\d+_180_Recv", k)]
+    got = counts[max(late, key=lambda k: int(k.split("_")[0]))] if len(late) >= 2 else None
+    if result.successful != calls or got != calls:
+        raise BenchError("the reorder counter does not work: %s successful calls and %s reorders "
+                         "counted of %d reordered calls (%s)" % (result.successful, got, calls, stepdir))
+    return got
+
+
 # --- report ---------------------------------------------------------------------------------
 
 COLUMNS = [("offered/s", "rate", "d"), ("system", "system", "s"), ("achieved/s", "achieved", ".0f"),
@@ -496,8 +525,9 @@ def summary(rows, systems):
                 fmt(a["p99"] / b["p99"], ".2f") if a["p99"] is not None and b["p99"] else "-"))
         a, b = row_at(rows, "switchboard", kmax, ("step",)), row_at(rows, name, kmax, ("step",))
         if a and b and a["rss_mb"] is not None and b["pss_mb"]:
-            out.append("  memory at %d/s        RSS %s MB / PSS %s MB = %s" % (
-                kmax, fmt(a["rss_mb"], ".0f"), fmt(b["pss_mb"], ".0f"), fmt(a["rss_mb"] / b["pss_mb"], ".2f")))
+            out.append("  memory at %d/s        RSS %s MB / PSS %s MB = %s  (per 1,000 calls/s: %s MB / %s MB)" % (
+                kmax, fmt(a["rss_mb"], ".0f"), fmt(b["pss_mb"], ".0f"), fmt(a["rss_mb"] / b["pss_mb"], ".2f"),
+                fmt(a["rss_mb"] * 1000.0 / kmax, ".0f"), fmt(b["pss_mb"] * 1000.0 / kmax, ".0f")))
         elif kmax:
             out.append("  memory at %d/s        - (no Switchboard step at that rate)" % kmax)
         reorders = sum(r["reorders"] or 0 for r in rows if r["system"] == name)
@@ -608,6 +638,8 @@ def main(argv=None):
             u.start()
             uas[name] = u
         run = Run(args, workdir, redis, uas, mix, trunks, caller_ip)
+        print("reorder counter check: %d of %d reordered calls counted" % (
+            check_reorder_counter(args, workdir, caller_ip), 20), flush=True)
 
         first = mix[0]
         if "direct" in wanted:
