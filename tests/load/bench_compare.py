@@ -230,8 +230,9 @@ class Switchboard:
     kind = "switchboard"
     name = "switchboard"
 
-    def __init__(self, daemon, workdir, redis_address):
+    def __init__(self, daemon, workdir, redis_address, extra_sip=None):
         self.daemon = daemon
+        self.extra_sip = extra_sip or {}
         self.workdir = os.path.join(workdir, "switchboard")
         os.makedirs(self.workdir, exist_ok=True)
         self.redis_address = redis_address
@@ -243,7 +244,8 @@ class Switchboard:
         return "127.0.0.1:%d" % self.sip_port
 
     def start(self):
-        self.gw = start_gateway(self.daemon, self.workdir, self.redis_address, sip_port=self.sip_port)
+        self.gw = start_gateway(self.daemon, self.workdir, self.redis_address, sip_port=self.sip_port,
+                                extra_sip=self.extra_sip)
         return self
 
     def pids(self):
@@ -509,6 +511,8 @@ def summary(rows, systems):
            "achieved >= the offered rate's share):"]
     for s in systems:
         out.append("  %-20s %6d calls/s" % (s.name, max_sustainable(rows, s.name)))
+    if not any(s.name == "switchboard" for s in systems):
+        return "\n".join(out)
     sb = max_sustainable(rows, "switchboard")
     for variant in ("redis", "htable"):
         name, kmax = best_kamailio(rows, systems, variant)
@@ -567,6 +571,9 @@ def main(argv=None):
     parser.add_argument("--kamailio-shm-mb", type=int, default=2048)
     parser.add_argument("--systems", default="direct,switchboard,kamailio-redis,kamailio-htable",
                         help="which systems to run")
+    parser.add_argument("--switchboard-sip", action="append", default=[], metavar="KEY=VALUE",
+                        help="one more sip: key of the gateway's config (repeatable), e.g. "
+                             "udp_buffer_bytes=8388608")
     parser.add_argument("--max-retrans-ratio", type=float, default=0.001)
     parser.add_argument("--min-achieved", type=float, default=0.995)
     parser.add_argument("--give-up", type=int, default=1,
@@ -578,6 +585,9 @@ def main(argv=None):
                         help="check the harness: rates 100,200, 4 s steps, 4 trunks, 2 Kamailio workers")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     args = parser.parse_args(argv)
+    for kv in args.switchboard_sip:
+        if not re.fullmatch(r"[a-z_]+=\S.*", kv):
+            parser.error("--switchboard-sip wants KEY=VALUE, got %r" % kv)
     if args.quick:
         args.rates, args.duration, args.trunks = "100,200", 4.0, 4
         args.numbers_per_trunk, args.kamailio_children = 2, "2"
@@ -645,7 +655,8 @@ def main(argv=None):
         if "direct" in wanted:
             systems.append(Direct("%s:%d" % (first[1], first[2])))
         if "switchboard" in wanted:
-            systems.append(Switchboard(daemon, workdir, redis.address))
+            extra = dict(kv.split("=", 1) for kv in args.switchboard_sip)
+            systems.append(Switchboard(daemon, workdir, redis.address, extra))
         for variant in ("redis", "htable"):
             if "kamailio-" + variant in wanted:
                 for n in children:

@@ -249,12 +249,13 @@ def peer_counts(uas):
         return 0, 0
 
 
-def start_gateway(daemon, workdir, redis_address, sip_port=None):
+def start_gateway(daemon, workdir, redis_address, sip_port=None, extra_sip=None):
     """The gateway without limits that would cap the offered load: every call comes from
     one source address (the per-source flood limit, 500/s by default, is lifted) and
     max_in_progress is raised. A daemon older than the flood limit rejects its keys (unknown
-    keys are errors): then it is started without them."""
+    keys are errors): then it is started without them. `extra_sip`: more sip: keys."""
     unlimited = {"max_in_progress": 50000, "flood_rate": 1000000, "flood_burst": 1000000}
+    unlimited.update(extra_sip or {})
     gw = h.Gateway(daemon, workdir, redis_address, failover_timeout_ms=2000, log_level="warn",
                    extra_sip=unlimited, sip_port=sip_port)
     try:
@@ -264,7 +265,7 @@ def start_gateway(daemon, workdir, redis_address, sip_port=None):
             raise
     gw.stop()
     gw = h.Gateway(daemon, workdir, redis_address, failover_timeout_ms=2000, log_level="warn",
-                   extra_sip={"max_in_progress": 50000}, sip_port=sip_port)
+                   extra_sip=dict({"max_in_progress": 50000}, **(extra_sip or {})), sip_port=sip_port)
     return gw.start()
 
 
