@@ -62,7 +62,8 @@ import subprocess
 import sys
 import time
 
-from benchlib import (GroupSampler, build_type, descendants, find_build_dir, fmt, h, peer_counts,
+from benchlib import (GroupSampler, build_type, descendants, find_build_dir, fmt, gateway_counts, h,
+                      peer_counts,
                       percentile, read_counts, read_rtt, rtt_freq, start_gateway, udp_drops)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -370,6 +371,7 @@ class Run:
         uas_pids = [u.proc.pid for u in self.uas.values() if u.proc]
         groups = {"sut": system.pids(), "uas": uas_pids, "redis": [self.redis.proc.pid]}
         peers0 = self.peer_totals()
+        metrics0 = system.gw.metrics() if system.kind == "switchboard" else None
         drops0 = udp_drops()
         timeout_s = int(duration + self.args.hold_ms / 1000.0 + 15)
         with GroupSampler(groups, memory_group="sut" if groups["sut"] else None) as sample:
@@ -379,6 +381,8 @@ class Run:
         # calls' last messages settle.
         time.sleep(2.2)
         peers1 = self.peer_totals()
+        # The gateway's own view of the step (anything but "answered" explains failures).
+        sut_counts = gateway_counts(metrics0, system.gw.metrics()) if metrics0 is not None else None
         rtt = read_rtt(stepdir)
         counts = read_counts(stepdir)
         values = sorted(v for _, v in rtt)
@@ -407,7 +411,7 @@ class Run:
             "processes": len(groups["sut"]),
             "drops_sut": sum(drops1.get(p, 0) - drops0.get(p, 0) for p in sut_ports),
             "drops_all": sum(drops1.values()) - sum(drops0.values()),
-            "per_trunk": per_trunk, "sipp_rc": result.rc,
+            "per_trunk": per_trunk, "sipp_rc": result.rc, "sut_counts": sut_counts,
         }
         row["sustainable"] = (failed == 0 and peer_failed == 0
                               and retrans <= self.args.max_retrans_ratio * calls
@@ -675,8 +679,8 @@ def main(argv=None):
                       row["peer_failed"], row["retrans"], fmt(row["reorders"], "d"), fmt(row["p50"], ".1f"),
                       fmt(row["p99"], ".1f"), fmt(row["cpu_sut"], ".0f"), fmt(row["cpu_sipp"], ".0f"),
                       fmt(row["cpu_redis"], ".0f"), fmt(row["cpu_other"], ".0f"), fmt(row["rss_mb"], ".0f"),
-                      fmt(row["pss_mb"], ".0f"), "" if row["sustainable"] else "  NOT SUSTAINABLE"),
-                  flush=True)
+                      fmt(row["pss_mb"], ".0f"), "" if row["sustainable"] else "  NOT SUSTAINABLE")
+                  + ("  [%s]" % row["sut_counts"] if row.get("sut_counts") else ""), flush=True)
 
         misses = {s.name: 0 for s in systems}
         for i, rate in enumerate(rates):
@@ -709,8 +713,10 @@ def main(argv=None):
                     report(row)
 
         steps = [r for r in rows if r["phase"] != "check"]
-        text = "\n".join(header) + "\n\n" + table(steps) + "\n\n" + summary(rows, systems) + "\n"
-        print("\n" + table(steps) + "\n\n" + summary(rows, systems))
+        notes = "switchboard's counters per step (switchboard_trunk_calls_total, rejections):\n" + "\n".join(
+            "  %s %d/s: %s" % (r["phase"], r["rate"], r["sut_counts"]) for r in steps if r.get("sut_counts"))
+        text = "\n".join(header) + "\n\n" + table(steps) + "\n\n" + notes + "\n\n" + summary(rows, systems) + "\n"
+        print("\n" + table(steps) + "\n\n" + notes + "\n\n" + summary(rows, systems))
         os.makedirs(out_dir, exist_ok=True)
         with open(os.path.join(out_dir, "results.md"), "w", encoding="utf-8") as f:
             f.write(text)

@@ -41,7 +41,8 @@ import sys
 import threading
 import time
 
-from benchlib import (HERE, build_type, children_cpu_s, find_build_dir, fmt, h, host_busy_s, peer_counts,
+from benchlib import (HERE, build_type, children_cpu_s, find_build_dir, fmt, gateway_counts, h, host_busy_s,
+                      peer_counts,
                       percentile, proc_cpu_s, proc_hwm_kb, proc_rss_kb, read_rtt, rtt_freq, start_gateway,
                       udp_drops)
 
@@ -132,21 +133,6 @@ def run_step(path, target, rate, duration, hold_ms, workdir, gateway_pid, peer_p
         "drops": {name: drops1.get(port, 0) - drops0.get(port, 0) for name, port in watch_ports.items()},
         "drops_all": sum(drops1.values()) - sum(drops0.values()),
     }
-
-
-def gateway_counts(before, after):
-    """The step's switchboard_trunk_calls_total and rejections, e.g.
-    "js-suzhou answered 29973, js-suzhou timeout 27, js-province failed 27"."""
-    parts = []
-    for k, v in sorted(h.deltas(before, after, ("switchboard_trunk_calls_total",
-                                                 "switchboard_rejections_total")).items(),
-                       key=lambda kv: -kv[1]):
-        labels = dict(k[1])
-        what = ("%s %s%s" % (labels.get("trunk"), labels.get("result"),
-                             " (in)" if labels.get("direction") == "in" else "")
-                if "trunk" in labels else "rejected %s" % labels.get("reason"))
-        parts.append("%s %d" % (what, v))
-    return ", ".join(parts) or "-"
 
 
 def print_table(rows, out=sys.stdout):

@@ -269,5 +269,20 @@ def start_gateway(daemon, workdir, redis_address, sip_port=None, extra_sip=None)
     return gw.start()
 
 
+def gateway_counts(before, after):
+    """The step's switchboard_trunk_calls_total and rejections, e.g.
+    "js-suzhou answered 29973, js-suzhou timeout 27, js-province failed 27"."""
+    parts = []
+    for k, v in sorted(h.deltas(before, after, ("switchboard_trunk_calls_total",
+                                                 "switchboard_rejections_total")).items(),
+                       key=lambda kv: -kv[1]):
+        labels = dict(k[1])
+        what = ("%s %s%s" % (labels.get("trunk"), labels.get("result"),
+                             " (in)" if labels.get("direction") == "in" else "")
+                if "trunk" in labels else "rejected %s" % labels.get("reason"))
+        parts.append("%s %d" % (what, v))
+    return ", ".join(parts) or "-"
+
+
 def fmt(value, spec, none="-"):
     return none if value is None else format(value, spec)
