@@ -595,9 +595,20 @@ def main(argv=None):
     if args.quick:
         args.rates, args.duration, args.trunks = "100,200", 4.0, 4
         args.numbers_per_trunk, args.kamailio_children = 2, "2"
-    rates = sorted(int(r) for r in args.rates.replace(" ", ",").split(",") if r)
-    wanted = set(args.systems.split(","))
-    children = [int(c) for c in args.kamailio_children.split(",") if c]
+    try:
+        rates = sorted(int(r) for r in args.rates.replace(" ", ",").split(",") if r)
+        children = [int(c) for c in args.kamailio_children.split(",") if c]
+    except ValueError:
+        parser.error("--rates and --kamailio-children take comma-separated integers")
+    wanted = set(s for s in args.systems.split(",") if s)
+    known = {"direct", "switchboard", "kamailio-redis", "kamailio-htable"}
+    if not rates or min(rates) < 1 or not children or min(children) < 1:
+        parser.error("rates and worker counts must be positive")
+    if not wanted or wanted - known:
+        parser.error("--systems: unknown %s (known: %s)" % (
+            ", ".join(sorted(wanted - known)) or "(none given)", ", ".join(sorted(known))))
+    if args.duration <= 0 or args.hold_ms < 0 or args.trunks < 1 or args.numbers_per_trunk < 1:
+        parser.error("--duration, --trunks and --numbers-per-trunk must be positive, --hold-ms >= 0")
 
     build_dir = find_build_dir(args.build_dir)
     daemon = os.environ.get("SWITCHBOARD_BIN") or os.path.join(build_dir, "gateway", "app", "switchboard")
