@@ -133,6 +133,9 @@ class RecordMixTests(RecordsCase):
     """A known mix of calls -> exactly that many records, right fields; metrics agree."""
 
     def test_known_mix_one_record_per_call_and_metrics_agree(self):
+        # The report's period starts on a whole second with nothing of other tests in it.
+        period_from = int(time.time()) + 1
+        time.sleep(period_from - time.time())
         before = self.gw.metrics()
         already = len(stream_records(self.redis))
 
@@ -233,6 +236,16 @@ class RecordMixTests(RecordsCase):
         self.assertEqual(self.metric_delta(before, "switchboard_records_dropped_total"), 0)
         self.assertEqual(self.metric_delta(before, "switchboard_records_spilled_total"), 0)
         self.assertEqual(self.gw.metric("switchboard_records_queue_depth"), 0)
+        # And switchboardctl report (docs/call-records.md's reader) sees the same mix.
+        out = subprocess.run([tc.ctl_binary(), "report", "--redis", self.redis.address,
+                              "--from", str(period_from), "--to", str(int(time.time()) + 2), "--json"],
+                             capture_output=True, text=True, timeout=30)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        total = json.loads(out.stdout)["total"]
+        self.assertEqual((total["offered"], total["answered"], total["abandoned"], total["failed"]),
+                         (10, 3, 2, 5))
+        self.assertEqual({k: v for k, v in total["failed_by_reason"].items() if v},
+                         {"busy": 2, "rejected": 1, "no_route": 1, "acl": 1})
         # The destination side (direction="out") counts attempts.
         k = h.key("switchboard_trunk_calls_total", trunk="js-suzhou", direction="out", result="busy")
         self.assertEqual(after.get(k, 0) - before.get(k, 0), 2)
