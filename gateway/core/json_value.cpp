@@ -232,6 +232,17 @@ class Parser {
   std::string error_;
 };
 
+// A number written as a plain integer that fits T: nullopt for "1.5", "1e3" and overflow.
+template <typename T>
+std::optional<T> integerOf(const JsonValue& v) {
+  if (v.type != JsonValue::Type::Number) return std::nullopt;
+  T value = 0;
+  const char* end = v.text.data() + v.text.size();
+  const auto [ptr, ec] = std::from_chars(v.text.data(), end, value);
+  if (ec != std::errc() || ptr != end) return std::nullopt;
+  return value;
+}
+
 }  // namespace
 
 const JsonValue* JsonValue::find(std::string_view key) const {
@@ -242,22 +253,10 @@ const JsonValue* JsonValue::find(std::string_view key) const {
 }
 
 std::optional<std::uint32_t> JsonValue::asUint32() const {
-  if (type != Type::Number) return std::nullopt;
-  std::uint32_t value = 0;
-  const char* end = text.data() + text.size();
-  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  if (ec != std::errc() || ptr != end) return std::nullopt;  // also "-1", "1.5", "1e3"
-  return value;
+  return integerOf<std::uint32_t>(*this);  // also refuses "-1"
 }
 
-std::optional<std::int64_t> JsonValue::asInt64() const {
-  if (type != Type::Number) return std::nullopt;
-  std::int64_t value = 0;
-  const char* end = text.data() + text.size();
-  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  if (ec != std::errc() || ptr != end) return std::nullopt;  // also "1.5", "1e3", overflow
-  return value;
-}
+std::optional<std::int64_t> JsonValue::asInt64() const { return integerOf<std::int64_t>(*this); }
 
 std::optional<JsonValue> parseJson(std::string_view text, std::string& error) {
   return Parser(text).document(error);

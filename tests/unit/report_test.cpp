@@ -72,32 +72,34 @@ CallRecord routed(const std::string& region, CallResult result, std::int64_t inv
   return r;
 }
 
-// Replaces `"name":old` in a record's JSON with `"name":value` (value as JSON text). The last
+// Where the value of the last `"name":` in a record's JSON is: [begin, end). The last
 // occurrence: "trunk", "code" and "result" also appear inside `attempts`, before the record's.
-std::string withField(std::string json, const std::string& name, const std::string& value) {
+std::pair<std::size_t, std::size_t> valueSpan(const std::string& json, const std::string& name) {
   const std::string key = "\"" + name + "\":";
   const std::size_t at = json.rfind(key);
   REQUIRE(at != std::string::npos);
-  std::size_t end = at + key.size();
+  const std::size_t begin = at + key.size();
+  std::size_t end = begin;
   if (json[end] == '"') {
     end = json.find('"', end + 1) + 1;
   } else {
     while (end < json.size() && json[end] != ',' && json[end] != '}') ++end;
   }
-  return json.substr(0, at + key.size()) + value + json.substr(end);
+  return {begin, end};
 }
 
-std::string withoutField(std::string json, const std::string& name) {
-  const std::string key = ",\"" + name + "\":";
-  const std::size_t at = json.rfind(key);
-  REQUIRE(at != std::string::npos);
-  std::size_t end = at + key.size();
-  if (json[end] == '"') {
-    end = json.find('"', end + 1) + 1;
-  } else {
-    while (end < json.size() && json[end] != ',' && json[end] != '}') ++end;
-  }
-  return json.substr(0, at) + json.substr(end);
+// Replaces the field's value (`value` as JSON text).
+std::string withField(const std::string& json, const std::string& name, const std::string& value) {
+  const auto [begin, end] = valueSpan(json, name);
+  return json.substr(0, begin) + value + json.substr(end);
+}
+
+// Removes the field (not the first one) with its comma.
+std::string withoutField(const std::string& json, const std::string& name) {
+  const auto [begin, end] = valueSpan(json, name);
+  const std::size_t comma = begin - name.size() - 4;  // ,"name":
+  REQUIRE(json[comma] == ',');
+  return json.substr(0, comma) + json.substr(end);
 }
 
 }  // namespace
