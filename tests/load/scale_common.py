@@ -162,7 +162,10 @@ class Sipp(h.Uas):
 
     def __init__(self, scenario, port, workdir, params=None, ip=h.PEER_IP, timeout_s=60,
                  uac=None, extra_args=None):
-        args = ["-trace_counts"] + list(extra_args or [])
+        # SIPp's remote control socket on loopback (by default it binds 0.0.0.0:8888+).
+        self.control_port = h.free_port()
+        args = ["-trace_counts", "-ci", "127.0.0.1", "-cp", str(self.control_port)]
+        args += list(extra_args or [])
         if uac:
             args += ["-s", uac["service"], "-m", str(uac["calls"]), "-r", str(uac["rate"]),
                      "-l", str(uac.get("limit", uac["calls"]))]
@@ -170,6 +173,13 @@ class Sipp(h.Uas):
             args.append(uac["target"])
         super().__init__(scenario, port, workdir, params=params, ip=ip, timeout_s=timeout_s,
                          extra_args=args, trace_msg=False)
+
+    def quit(self):
+        """SIPp's 'q' over its control socket: no new call; exits once the calls in
+        progress are done."""
+        import socket
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.sendto(b"q", ("127.0.0.1", self.control_port))
 
     def counts(self):
         """The last row of the -trace_counts file as {column: int}; {} before the first."""
@@ -192,6 +202,45 @@ class Sipp(h.Uas):
                     pass
             return out
         return {}
+
+    def stat_rows(self):
+        """Every row of the -trace_stat file (written every second) as (unix time, {column:
+        value}): cumulative counters such as FailedCall(C) and Retransmissions(C) over time."""
+        path = os.path.join(self.workdir, self.prefix + "-stat.csv")
+        out = []
+        try:
+            with open(path, newline="", encoding="utf-8", errors="replace") as f:
+                rows = [r for r in csv.reader(f, delimiter=";") if r]
+        except OSError:
+            return out
+        if not rows:
+            return out
+        header = rows[0]
+        for row in rows[1:]:
+            values = dict(zip(header, row))
+            try:
+                # CurrentTime is "date<TAB>time<TAB>unix time".
+                t = float(values.get("CurrentTime", "").split("\t")[-1])
+            except ValueError:
+                continue
+            out.append((t, values))
+        return out
+
+    def counter_between(self, column, t0, t1):
+        """How much a cumulative -trace_stat counter grew between unix times t0 and t1 (from
+        the last row at or before t0 to the first row at or after t1)."""
+        rows = self.stat_rows()
+
+        def value(values):
+            try:
+                return int(values.get(column, 0) or 0)
+            except ValueError:
+                return 0
+        before = [value(v) for when, v in rows if when <= t0]
+        after = [value(v) for when, v in rows if when >= t1]
+        start = before[-1] if before else 0
+        end = after[0] if after else (value(rows[-1][1]) if rows else 0)
+        return end - start
 
     def count(self, column, default=0):
         return self.counts().get(column, default)
