@@ -20,7 +20,9 @@ struct CallCallbacks {
 
 namespace {
 
-std::string regionText(core::RegionCode code) {
+// X-12333-Region: the requested region's 6 digits, "default" when there is none.
+std::string regionHeader(core::RegionCode code) {
+  if (code == core::kNoRegion) return "default";
   char buf[16];
   std::snprintf(buf, sizeof buf, "%06u", code);
   return buf;
@@ -221,7 +223,6 @@ void Proxy::newCall(msg_t* msg, sip_t* sip) {
   call->candidates = std::move(candidates);
   call->invite_at = std::chrono::steady_clock::now();
   call->user = std::string(user);  // copied: `user` points into the message
-  call->origin = origin ? origin->name : "-";
   // The record's facts known now (SPEC §6); the rest is added as the call goes.
   records::CallRecord& rec = call->rec;
   rec.call_id = std::move(call_id);
@@ -240,12 +241,8 @@ void Proxy::newCall(msg_t* msg, sip_t* sip) {
   call->link_next = calls_head_;
   if (calls_head_) calls_head_->link_prev = call;
   calls_head_ = call;
-  call->region =
-      decision_.region != core::kNoRegion ? regionText(decision_.region) : std::string("default");
-  call->level = decision_.found.level;
   if (decision_.topic_status == core::TopicStatus::Valid) {
-    call->topic = std::string(core::topicText(decision_.topic).view());
-    rec.topic = call->topic;
+    rec.topic = std::string(core::topicText(decision_.topic).view());
   }
   call->loop_hash = hash;
   call->serial = ++serial_;
@@ -259,9 +256,9 @@ void Proxy::newCall(msg_t* msg, sip_t* sip) {
   if (log::enabled(log::Level::Debug)) {
     SB_LOG(log::Level::Debug, log::Line("route")
                                   .kv("call_id", call->rec.call_id)
-                                  .kv("origin", call->origin)
-                                  .kv("key", call->region)
-                                  .kv("level", core::levelName(call->level))
+                                  .kv("origin", call->rec.origin)
+                                  .kv("key", regionHeader(call->rec.region))
+                                  .kv("level", core::levelName(call->rec.level))
                                   .kv("candidates", call->candidates.size()));
   }
   tryNextTrunk(*call);
@@ -348,15 +345,15 @@ bool Proxy::forwardToTrunk(Call& call, core::TrunkIndex trunk) {
     }
     u = next;
   }
-  std::string h = "X-12333-Origin: " + call.origin;
+  std::string h = "X-12333-Origin: " + (call.rec.origin.empty() ? "-" : call.rec.origin);
   msg_header_add_make(fwd, reinterpret_cast<msg_pub_t*>(sip), sip_unknown_class, h.c_str() + 0);
-  h = "X-12333-Region: " + call.region;
+  h = "X-12333-Region: " + regionHeader(call.rec.region);
   msg_header_add_make(fwd, reinterpret_cast<msg_pub_t*>(sip), sip_unknown_class, h.c_str());
-  h = "X-12333-Level: " + std::string(core::levelName(call.level));
+  h = "X-12333-Level: " + std::string(core::levelName(call.rec.level));
   msg_header_add_make(fwd, reinterpret_cast<msg_pub_t*>(sip), sip_unknown_class, h.c_str());
-  if (!call.topic.empty()) {
+  if (!call.rec.topic.empty()) {
     // Only a listed topic is passed on; an invalid one was counted and dropped.
-    h = "X-12333-Topic: " + call.topic;
+    h = "X-12333-Topic: " + call.rec.topic;
     msg_header_add_make(fwd, reinterpret_cast<msg_pub_t*>(sip), sip_unknown_class, h.c_str());
   }
 

@@ -41,11 +41,8 @@ struct Proxy::Call {
   bool deferred_local = false;
 
   std::chrono::steady_clock::time_point invite_at;
-  std::string user;    // dialled user part
-  std::string origin;  // origin trunk name or "-" (X-12333-Origin)
-  std::string region;  // routing key, 6 digits
-  std::string topic;   // valid X-12333-Topic to pass on, or empty
-  core::Level level = core::Level::Default;
+  std::string user;  // dialled user part
+  // Origin, region, level and topic for the forwarded headers live in `rec` (one copy).
   std::uint64_t loop_hash = 0;
   std::uint64_t serial = 0;
   bool tcp_in = false;
