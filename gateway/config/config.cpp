@@ -401,6 +401,10 @@ void parseInto(const YAML::Node& root, Reader& r, GatewayConfig& cfg) {
     r.error(root, "redis.lease_ms must exceed two redis.cluster_interval_ms");
   }
   if (cfg.sip.t2_ms < cfg.sip.t1_ms) r.error(root, "sip.t2_ms must not be below sip.t1_ms");
+  if (!cfg.records.stream && cfg.records.file.empty()) {
+    r.error(root["records"],
+            "records.stream: false needs records.file (else every record is lost)");
+  }
 }
 
 }  // namespace

@@ -65,3 +65,11 @@ TEST_CASE("records: unknown keys and bad values name file and line") {
   CHECK(r.errors[2] == "gw.yaml:6: records.stream must be true or false");
   CHECK(r.errors[3].rfind("gw.yaml:7: records.file_max_bytes must be an integer", 0) == 0);
 }
+
+TEST_CASE("records: no stream and no file is refused") {
+  auto r = loadConfigText(std::string(kListen) + "records:\n  stream: false\n", "gw.yaml");
+  CHECK_FALSE(r.config);
+  REQUIRE(r.errors.size() == 1);
+  CHECK(r.errors[0] ==
+        "gw.yaml:4: records.stream: false needs records.file (else every record is lost)");
+}
