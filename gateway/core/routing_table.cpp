@@ -10,6 +10,7 @@
 
 #include "core/dialled.hpp"
 #include "core/routing_internal.hpp"
+#include "core/trunk_health.hpp"
 
 namespace sb::core {
 
@@ -141,6 +142,10 @@ struct TableBuilder {
             OpeningHours::compile(*spec_trunk.hours, "trunk " + quoted(name) + " hours", errors);
         if (hours) trunk.hours = std::move(*hours);
       }
+      if (spec_trunk.probe) {
+        checkProbe(*spec_trunk.probe, "trunk " + quoted(name) + " probe");
+        trunk.probe = spec_trunk.probe->settings;
+      }
       trunk.region =
           division(spec_trunk.region, loc, "for trunk " + quoted(name)).value_or(kNoRegion);
 
@@ -180,6 +185,57 @@ struct TableBuilder {
       table->trunks_.push_back(std::move(trunk));
     }
     trunk_used.assign(table->trunks_.size(), false);
+  }
+
+  // SPEC §4: a trunk's own probe settings, each field at its own file:line. Ranges as
+  // gateway.yaml's sip.probe; a trunk turns probing off with `enabled: false`.
+  void checkProbe(const ProbeSpec& probe, const std::string& what) {
+    const ProbeOverrides& p = probe.settings;
+    const auto range = [&](const std::optional<std::uint32_t>& value, const char* field,
+                           std::uint32_t low, std::uint32_t high, const char* unit,
+                           const char* hint) {
+      if (value && (*value < low || *value > high)) {
+        fail(probe.locOf(field), what + " " + field + " " + std::to_string(*value) + unit +
+                                     " must be between " + std::to_string(low) + " and " +
+                                     std::to_string(high) + unit + hint);
+      }
+    };
+    range(p.interval_ms, "interval_ms", kMinProbeIntervalMs, kMaxProbeIntervalMs, " ms",
+          p.interval_ms == 0u ? " (enabled: false turns probing off)" : "");
+    range(p.jitter_percent, "jitter_percent", 0, kMaxProbeJitterPercent, " %", "");
+    range(p.timeout_ms, "timeout_ms", kMinProbeTimeoutMs, kMaxProbeTimeoutMs, " ms", "");
+    range(p.down_after, "down_after", 1, kMaxProbeThreshold, "", "");
+    range(p.up_after, "up_after", 1, kMaxProbeThreshold, "", "");
+    if (p.accepted_codes) {
+      std::vector<int> seen;
+      for (const int code : *p.accepted_codes) {
+        // RFC 3261 §21: a probe ends with a final response, 200-699.
+        if (code < 200 || code > 699) {
+          fail(probe.locOf("accepted_codes"), what + " accepted_codes: " + std::to_string(code) +
+                                                  " is not a final SIP status (200-699)");
+        } else if (std::find(seen.begin(), seen.end(), code) != seen.end()) {
+          fail(probe.locOf("accepted_codes"),
+               what + " accepted_codes: " + std::to_string(code) + " listed twice");
+        }
+        seen.push_back(code);
+      }
+    }
+    // One probe at a time: when the trunk gives both, its timeout must end a probe before
+    // the next is due at the shortest jittered interval (its own jitter, else SPEC's 20 %).
+    // With only one given, resolveProbeConfig fits the timeout under the interval.
+    if (p.interval_ms && p.timeout_ms && *p.interval_ms >= kMinProbeIntervalMs &&
+        p.jitter_percent.value_or(0) <= kMaxProbeJitterPercent) {
+      const std::uint32_t jitter = p.jitter_percent.value_or(ProbeConfig{}.jitter_percent);
+      const std::uint64_t shortest =
+          *p.interval_ms - static_cast<std::uint64_t>(*p.interval_ms) * jitter / 100;
+      if (*p.timeout_ms >= shortest) {
+        fail(probe.locOf("timeout_ms"), what + " timeout_ms " + std::to_string(*p.timeout_ms) +
+                                            " ms must be shorter than the shortest interval " +
+                                            std::to_string(shortest) + " ms (interval_ms " +
+                                            std::to_string(*p.interval_ms) + " - " +
+                                            std::to_string(jitter) + " % jitter)");
+      }
+    }
   }
 
   void addRoutes() {

@@ -30,6 +30,9 @@ struct Trunk {
   std::uint32_t capacity = 0;
   std::uint32_t cps = 0;
   OpeningHours hours;  // SPEC §4; 7×24 unless the table gives hours
+  // SPEC §4: the trunk's own probe settings over the gateway-wide ones
+  // (core::resolveProbeConfig); empty: the gateway-wide settings.
+  ProbeOverrides probe;
 
   // SPEC §4: outside its hours a trunk is skipped. Allocation-free; time passed in.
   bool openAt(std::int64_t unix_seconds) const { return hours.openAt(unix_seconds); }

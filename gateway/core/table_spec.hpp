@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace sb::core {
@@ -34,6 +35,42 @@ struct HoursSpec {
   SourceLoc loc;
 };
 
+// A trunk's own OPTIONS probe settings (SPEC §4: each trunk has its health-probe settings):
+// every field optional; an unset one takes the gateway-wide value (gateway.yaml sip.probe).
+// Field names as in sip.probe. Checked by buildTable; merged by core::resolveProbeConfig.
+struct ProbeOverrides {
+  std::optional<bool> enabled;  // false: never probed, always routable; true: probed even
+                                // when sip.probe.interval_ms is 0
+  std::optional<std::uint32_t> interval_ms;
+  std::optional<std::uint32_t> jitter_percent;
+  std::optional<std::uint32_t> timeout_ms;
+  std::optional<std::uint32_t> down_after;  // consecutive misses: up -> down
+  std::optional<std::uint32_t> up_after;    // consecutive answers: down -> up
+  // Set and empty: any answer from the trunk is alive, whatever sip.probe lists.
+  std::optional<std::vector<int>> accepted_codes;
+
+  bool empty() const {
+    return !enabled && !interval_ms && !jitter_percent && !timeout_ms && !down_after && !up_after &&
+           !accepted_codes;
+  }
+  bool operator==(const ProbeOverrides&) const = default;
+};
+
+// A trunk's `probe:` block as written, with where it and each of its fields was written.
+struct ProbeSpec {
+  ProbeOverrides settings;
+  SourceLoc loc;
+  std::vector<std::pair<std::string, SourceLoc>> field_locs;  // "interval_ms" -> file:line
+
+  // Where `field` was written; the block's own place when not recorded.
+  const SourceLoc& locOf(std::string_view field) const {
+    for (const auto& [name, where] : field_locs) {
+      if (name == field) return where;
+    }
+    return loc;
+  }
+};
+
 struct TrunkSpec {
   std::string name;                  // unique, [a-z0-9-]+, e.g. "js-suzhou"
   std::string region;                // 6-digit division code the center serves
@@ -44,6 +81,7 @@ struct TrunkSpec {
   std::uint32_t cps = 0;             // max new calls per second, 0 = unlimited
   SourceLoc loc;
   std::optional<HoursSpec> hours;  // nullopt: open 7×24
+  std::optional<ProbeSpec> probe;  // nullopt: the gateway-wide probe settings
 };
 
 struct RouteMemberSpec {

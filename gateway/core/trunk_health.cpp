@@ -76,6 +76,37 @@ std::optional<std::string> probeConfigError(const ProbeConfig& config) {
   return std::nullopt;
 }
 
+ProbeConfig resolveProbeConfig(const ProbeConfig& defaults, const ProbeOverrides& trunk,
+                               std::string* adjusted) {
+  ProbeConfig config = defaults;
+  if (trunk.enabled == false) {
+    config.interval_ms = 0;  // never probed: Up for good
+    return config;
+  }
+  if (trunk.interval_ms) config.interval_ms = *trunk.interval_ms;
+  if (trunk.jitter_percent) config.jitter_percent = *trunk.jitter_percent;
+  if (trunk.timeout_ms) config.timeout_ms = *trunk.timeout_ms;
+  if (trunk.down_after) config.down_after = *trunk.down_after;
+  if (trunk.up_after) config.up_after = *trunk.up_after;
+  if (trunk.accepted_codes) config.accepted_codes = *trunk.accepted_codes;
+  // Probing switched on for this trunk alone, with no interval given anywhere: SPEC §4's.
+  if (trunk.enabled == true && config.interval_ms == 0) {
+    config.interval_ms = ProbeConfig{}.interval_ms;
+  }
+  if (!config.enabled()) return config;
+  // One probe at a time: the timeout must end a probe before the next is due.
+  const std::uint64_t shortest = shortestInterval(config);
+  if (config.timeout_ms >= shortest) {
+    const auto fitted = static_cast<std::uint32_t>(shortest > 1 ? shortest - 1 : 1);
+    if (adjusted) {
+      *adjusted = "probe timeout " + msText(config.timeout_ms) + " lowered to " + msText(fitted) +
+                  " to fit under the shortest interval " + std::to_string(shortest) + " ms";
+    }
+    config.timeout_ms = fitted;
+  }
+  return config;
+}
+
 ProbeVerdict classifyProbeReply(const ProbeConfig& config, int status, bool local) {
   // RFC 3261 §17.1.1: a provisional response leaves the client transaction running.
   if (status >= 100 && status <= 199) return ProbeVerdict::Ignore;

@@ -20,6 +20,8 @@
 #include <variant>
 #include <vector>
 
+#include "core/table_spec.hpp"
+
 namespace sb::core {
 
 enum class HealthState : std::uint8_t {
@@ -52,6 +54,29 @@ struct ProbeConfig {
 // interval 2400 ms", ...); nullopt when it is valid. For the config loader, which rejects the
 // file (style.md: config validated once).
 std::optional<std::string> probeConfigError(const ProbeConfig& config);
+
+// Limits of the probe settings a routing table may give a trunk (the same as gateway.yaml's
+// sip.probe, except that a trunk turns probing off with `enabled: false`, not interval 0).
+inline constexpr std::uint32_t kMinProbeIntervalMs = 100;
+inline constexpr std::uint32_t kMaxProbeIntervalMs = 3'600'000;
+inline constexpr std::uint32_t kMaxProbeJitterPercent = 50;
+inline constexpr std::uint32_t kMinProbeTimeoutMs = 10;
+inline constexpr std::uint32_t kMaxProbeTimeoutMs = 60'000;
+inline constexpr std::uint32_t kMaxProbeThreshold = 100;  // down_after, up_after
+
+// SPEC §4: the settings one trunk is probed with: its own (routing tables, ProbeOverrides)
+// over the gateway-wide `defaults` (gateway.yaml sip.probe), field by field.
+//   - enabled false: interval 0, never probed, Up for good;
+//   - enabled true with no interval anywhere (sip.probe.interval_ms 0): SPEC's 15 s;
+//   - a trunk's own interval probes it even when the gateway-wide interval is 0;
+//   - accepted_codes set (even empty) replaces the gateway-wide list.
+// A timeout that does not fit under the shortest jittered interval (a trunk's short interval
+// with the gateway's longer timeout) is lowered to fit, one probe at a time; `adjusted`, when
+// given, then says so ("probe timeout 3000 ms lowered to 1599 ms ...") and is left alone
+// otherwise. The result passes probeConfigError when `defaults` does and the overrides are
+// within the limits above (buildTable checks them).
+ProbeConfig resolveProbeConfig(const ProbeConfig& defaults, const ProbeOverrides& trunk,
+                               std::string* adjusted = nullptr);
 
 enum class ProbeVerdict : std::uint8_t {
   Alive,   // the trunk answered with an accepted status

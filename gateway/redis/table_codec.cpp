@@ -107,8 +107,65 @@ bool decodeHours(Decoder& d, const JsonValue& value, const std::string& what,
   return ok;
 }
 
+// {"enabled": false, "interval_ms": 5000, "timeout_ms": 1000, "down_after": 3, "up_after": 2,
+//  "jitter_percent": 20, "accepted_codes": [200, 404]}, each member optional; the values are
+// checked by core::buildTable.
+bool decodeProbe(Decoder& d, const JsonValue& value, const std::string& what,
+                 core::TrunkSpec& trunk) {
+  if (!value.isObject()) {
+    d.error(what + " probe must be a JSON object");
+    return false;
+  }
+  core::ProbeSpec probe;
+  probe.loc = d.loc();
+  core::ProbeOverrides& p = probe.settings;
+  bool ok = true;
+  if (const JsonValue* enabled = value.find("enabled")) {
+    if (enabled->type != JsonValue::Type::Bool) {
+      d.error(what + " probe enabled must be true or false");
+      ok = false;
+    } else {
+      p.enabled = enabled->boolean;
+    }
+  }
+  const auto number = [&](const char* name, std::optional<std::uint32_t>& out) {
+    const JsonValue* n = value.find(name);
+    if (n == nullptr) return;
+    std::uint32_t v = 0;
+    if (d.uint(n, what + " probe " + name, v)) {
+      out = v;
+    } else {
+      ok = false;
+    }
+  };
+  number("interval_ms", p.interval_ms);
+  number("jitter_percent", p.jitter_percent);
+  number("timeout_ms", p.timeout_ms);
+  number("down_after", p.down_after);
+  number("up_after", p.up_after);
+  if (const JsonValue* codes = value.find("accepted_codes")) {
+    if (!codes->isArray()) {
+      d.error(what + " probe accepted_codes must be an array of status codes");
+      ok = false;
+    } else {
+      std::vector<int> list;
+      for (const JsonValue& item : codes->items) {
+        std::uint32_t code = 0;
+        if (!d.uint(&item, what + " probe accepted_codes item", code)) {
+          ok = false;
+          break;
+        }
+        list.push_back(static_cast<int>(std::min<std::uint32_t>(code, 1'000'000)));
+      }
+      if (ok) p.accepted_codes = std::move(list);
+    }
+  }
+  trunk.probe = std::move(probe);
+  return ok;
+}
+
 // {"order": 0, "region": "320500", "display_name": "...", "targets": [...], "sources": [...],
-//  "capacity": 100, "cps": 20}
+//  "capacity": 100, "cps": 20, "hours": {...}, "probe": {...}}
 bool decodeTrunk(Decoder& d, const std::string& name, const std::string& json,
                  core::TrunkSpec& trunk, std::uint32_t& order) {
   const auto value = d.parse(name, json);
@@ -130,6 +187,8 @@ bool decodeTrunk(Decoder& d, const std::string& name, const std::string& json,
   if (const JsonValue* o = value->find("order")) ok = d.uint(o, what + " order", order) && ok;
   // Optional (versions published before opening hours have none: open 7×24).
   if (const JsonValue* hours = value->find("hours")) ok = decodeHours(d, *hours, what, trunk) && ok;
+  // Optional (versions published before per-trunk probe settings: the gateway-wide ones).
+  if (const JsonValue* probe = value->find("probe")) ok = decodeProbe(d, *probe, what, trunk) && ok;
   return ok;
 }
 
@@ -262,6 +321,31 @@ std::string encodeTrunk(const core::TrunkSpec& trunk, std::size_t order) {
     rules("closed", trunk.hours->closed, !trunk.hours->weekly);
     rules("open", trunk.hours->open, false);
     out += '}';
+  }
+  if (trunk.probe) {
+    // Only the fields the operator gave: the rest stay the gateway-wide sip.probe values.
+    const core::ProbeOverrides& p = trunk.probe->settings;
+    std::string members;
+    const auto member = [&members](const char* name, const std::string& value) {
+      members += members.empty() ? "\"" : ", \"";
+      members += name;
+      members += "\": " + value;
+    };
+    if (p.enabled) member("enabled", *p.enabled ? "true" : "false");
+    if (p.interval_ms) member("interval_ms", std::to_string(*p.interval_ms));
+    if (p.jitter_percent) member("jitter_percent", std::to_string(*p.jitter_percent));
+    if (p.timeout_ms) member("timeout_ms", std::to_string(*p.timeout_ms));
+    if (p.down_after) member("down_after", std::to_string(*p.down_after));
+    if (p.up_after) member("up_after", std::to_string(*p.up_after));
+    if (p.accepted_codes) {
+      std::string codes = "[";
+      for (std::size_t i = 0; i < p.accepted_codes->size(); ++i) {
+        if (i > 0) codes += ", ";
+        codes += std::to_string((*p.accepted_codes)[i]);
+      }
+      member("accepted_codes", codes + "]");
+    }
+    out += ", \"probe\": {" + members + "}";
   }
   return out + "}";
 }

@@ -52,7 +52,10 @@ std::optional<std::uint64_t> parseVersion(std::string_view text);
 // spec lists them as written; HASH fields have no order. A trunk's opening hours are its
 // optional "hours" member, {"weekly": [...], "closed": [...], "open": [...]} holding the
 // rules as written ("weekly" absent: open all week); a trunk without "hours" is open 7×24,
-// which is how versions published before hours existed load.
+// which is how versions published before hours existed load. A trunk's own probe settings are
+// its optional "probe" member holding only the fields the operator gave ({"interval_ms": 5000,
+// "accepted_codes": [200, 404]}, {"enabled": false}); without it the trunk is probed with the
+// gateway-wide sip.probe settings, which is how older versions load.
 std::string encodeTrunk(const core::TrunkSpec& trunk, std::size_t order);
 std::string encodeRouteGroups(const core::RouteSpec& route);
 std::string encodeRegion(const core::RegionSpec& region);

@@ -21,9 +21,11 @@ struct Prober::Probe {
   std::string name;
   core::TrunkIndex index = 0;
   TrunkTarget target;
-  std::string request_uri;  // built from `target`: "sip:[user@]host[:port][;transport=x]"
-  std::string to;           // "<sip:[user@]host[:port]>"
-  std::string where;        // "udp 10.0.2.1:5060", for failure reasons
+  std::string request_uri;         // built from `target`: "sip:[user@]host[:port][;transport=x]"
+  std::string to;                  // "<sip:[user@]host[:port]>"
+  std::string where;               // "udp 10.0.2.1:5060", for failure reasons
+  core::ProbeOverrides overrides;  // the trunk's own settings from the routing table
+  std::string adjusted;            // why its settings were fitted, as last logged
   core::TrunkHealth health;
   metrics::TrunkHandles* handles = nullptr;
   su_timer_t* next_timer = nullptr;     // ArmNextProbe -> TimerFired
@@ -150,10 +152,33 @@ void Prober::destroy(Probe& probe) {
   probe.next_timer = nullptr;
 }
 
-std::vector<std::uint32_t> Prober::firstDelays(std::size_t count, const core::ProbeConfig& config) {
-  // SPEC §4 / issue 5: 350 trunks must not be probed in one burst.
-  const std::vector<std::uint32_t> intervals(count, config.interval_ms);
+std::vector<std::uint32_t> Prober::firstDelays(const std::vector<core::ProbeConfig>& configs) {
+  // SPEC §4 / issue 5: 350 trunks must not be probed in one burst; each trunk's first probe
+  // falls within its own interval (disabled trunks: 0, never armed).
+  std::vector<std::uint32_t> intervals;
+  intervals.reserve(configs.size());
+  for (const core::ProbeConfig& config : configs) intervals.push_back(config.interval_ms);
   return core::spreadFirstProbes(intervals, random_());
+}
+
+core::ProbeConfig Prober::resolve(Probe& probe) {
+  std::string adjusted;
+  core::ProbeConfig config = core::resolveProbeConfig(defaults_, probe.overrides, &adjusted);
+  // Said once per change, not at every reload: a trunk's short interval with the gateway's
+  // longer timeout.
+  if (adjusted != probe.adjusted) {
+    probe.adjusted = adjusted;
+    if (!adjusted.empty()) {
+      SB_LOG(log::Level::Warn,
+             log::Line("probe_settings").kv("trunk", probe.name).kv("adjusted", adjusted));
+    }
+  }
+  return config;
+}
+
+const core::ProbeConfig* Prober::config(std::string_view trunk) const {
+  auto it = probes_.find(trunk);
+  return it == probes_.end() ? nullptr : &it->second->health.config();
 }
 
 void Prober::apply(const RoutingSnapshot& snapshot) {
@@ -173,27 +198,41 @@ void Prober::apply(const RoutingSnapshot& snapshot) {
   // Index the new table before anything is reported, so states() matches it.
   by_index_.assign(trunks.size(), nullptr);
   states_.assign(trunks.size(), core::HealthState::Unknown);
-  const std::vector<std::uint32_t> delays = firstDelays(trunks.size(), defaults_);
+  // SPEC §4: each trunk's own probe settings over the gateway-wide ones.
+  std::vector<Probe*> probes;
+  probes.reserve(trunks.size());
+  std::vector<core::ProbeConfig> configs;
+  configs.reserve(trunks.size());
+  std::vector<bool> fresh(trunks.size(), false);
+  for (const core::Trunk& trunk : trunks) {
+    auto it = probes_.find(trunk.name);
+    if (it == probes_.end()) {
+      auto created = std::make_unique<Probe>();
+      created->prober = this;
+      created->name = trunk.name;
+      created->next_timer = su_timer_create(su_root_task(root_), 0);
+      created->timeout_timer = su_timer_create(su_root_task(root_), 0);
+      it = probes_.emplace(trunk.name, std::move(created)).first;
+      fresh[trunk.index] = true;
+    }
+    Probe* probe = it->second.get();
+    probe->overrides = trunk.probe;
+    probes.push_back(probe);
+    configs.push_back(resolve(*probe));
+  }
+  const std::vector<std::uint32_t> delays = firstDelays(configs);
   std::vector<std::pair<Probe*, core::HealthActions>> pending;
   pending.reserve(trunks.size());
   for (const core::Trunk& trunk : trunks) {
-    auto it = probes_.find(trunk.name);
+    Probe* probe = probes[trunk.index];
     core::HealthActions actions;
-    Probe* probe = nullptr;
-    if (it == probes_.end()) {
-      auto fresh = std::make_unique<Probe>();
-      probe = fresh.get();
-      probe->prober = this;
-      probe->name = trunk.name;
-      probe->health = core::TrunkHealth(defaults_, now);
-      probe->next_timer = su_timer_create(su_root_task(root_), 0);
-      probe->timeout_timer = su_timer_create(su_root_task(root_), 0);
+    if (fresh[trunk.index]) {
+      probe->health = core::TrunkHealth(configs[trunk.index], now);
       actions = probe->health.start(delays[trunk.index]);
-      probes_.emplace(trunk.name, std::move(fresh));
     } else {
-      probe = it->second.get();
-      // SPEC §4: health survives table reloads, keyed by trunk name.
-      actions = probe->health.reconfigure(defaults_, now, delays[trunk.index]);
+      // SPEC §4: health survives table reloads, keyed by trunk name; changed settings (its
+      // own or the gateway-wide ones) apply from now on.
+      actions = probe->health.reconfigure(configs[trunk.index], now, delays[trunk.index]);
     }
     probe->index = trunk.index;
     // A changed target is probed from the next probe on; the verdict so far carries over.
@@ -214,10 +253,13 @@ void Prober::apply(const RoutingSnapshot& snapshot) {
 void Prober::setDefaults(core::ProbeConfig config) {
   defaults_ = std::move(config);
   const std::int64_t now = wallMs();
-  const std::vector<std::uint32_t> delays = firstDelays(by_index_.size(), defaults_);
+  std::vector<core::ProbeConfig> configs;
+  configs.reserve(by_index_.size());
+  for (Probe* probe : by_index_) configs.push_back(resolve(*probe));
+  const std::vector<std::uint32_t> delays = firstDelays(configs);
   for (std::size_t i = 0; i < by_index_.size(); ++i) {
     Probe& probe = *by_index_[i];
-    perform(probe, probe.health.reconfigure(defaults_, now, delays[i]));
+    perform(probe, probe.health.reconfigure(configs[i], now, delays[i]));
   }
 }
 

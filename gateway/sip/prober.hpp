@@ -1,5 +1,6 @@
 // Trunk health probing (SPEC §4, issue 5 item 1): one core::TrunkHealth machine per trunk,
-// driven by out-of-dialog OPTIONS sent through the proxy's nta agent. The machine decides;
+// driven by out-of-dialog OPTIONS sent through the proxy's nta agent, with the trunk's own
+// probe settings from the routing table over the gateway-wide sip.probe ones. The machine decides;
 // this adapter times it (two su_timers per trunk: next probe, probe timeout), sends the
 // probes, feeds the results back in and exports them (metrics, one log line per change, the
 // owner's callback). Everything runs on the thread that owns the su_root and the agent.
@@ -56,9 +57,13 @@ class Prober {
   void callTransportError(core::TrunkIndex trunk, std::string_view reason);
   // For the admin API; nullptr when the trunk is not in the last applied snapshot.
   const core::HealthStatus* status(std::string_view trunk) const;
-  // SIGHUP: new probe settings for every trunk (TrunkHealth::reconfigure).
+  // SIGHUP: new gateway-wide probe settings (sip.probe), the defaults under every trunk's
+  // own settings from the routing table (core::resolveProbeConfig; TrunkHealth::reconfigure).
   void setDefaults(core::ProbeConfig config);
   const core::ProbeConfig& defaults() const { return defaults_; }
+  // The settings `trunk` is probed with (its own over the defaults); nullptr when the trunk is
+  // not in the last applied snapshot.
+  const core::ProbeConfig* config(std::string_view trunk) const;
 
   // Per-trunk state, public only so the C callbacks in prober.cpp can name it.
   struct Probe;
@@ -86,8 +91,10 @@ class Prober {
   void dropTransaction(Probe& probe);
   void changed(Probe& probe, const core::HealthAction& action);
   void destroy(Probe& probe);
-  // First-probe delays by TrunkIndex for a table of `count` trunks under `config`.
-  std::vector<std::uint32_t> firstDelays(std::size_t count, const core::ProbeConfig& config);
+  // First-probe delays by TrunkIndex for trunks probed with `configs` (by TrunkIndex).
+  std::vector<std::uint32_t> firstDelays(const std::vector<core::ProbeConfig>& configs);
+  // A trunk's effective settings (its own over defaults_); logs when they had to be fitted.
+  core::ProbeConfig resolve(Probe& probe);
 
   nta_agent_s* agent_;
   su_root_s* root_;

@@ -166,6 +166,16 @@ bool FileReader::uint(const YAML::Node& node, std::string_view what, std::uint32
   return true;
 }
 
+bool FileReader::boolean(const YAML::Node& node, std::string_view what, bool& out) {
+  if (isPlainScalar(node) && (node.Scalar() == "true" || node.Scalar() == "false")) {
+    out = node.Scalar() == "true";
+    return true;
+  }
+  error(node, std::string(what) + " must be true or false, found " +
+                  (node.IsScalar() ? "'" + node.Scalar() + "'" : describe(node)));
+  return false;
+}
+
 bool FileReader::stringList(const YAML::Node& node, std::string_view what,
                             std::vector<std::string>& out) {
   if (!node.IsSequence()) {

@@ -77,6 +77,10 @@ class FileReader {
   // A non-negative integer written as a plain YAML number.
   bool uint(const YAML::Node& node, std::string_view what, std::uint32_t& out);
 
+  // `true` or `false`, unquoted (YAML 1.2's booleans; yes/no/on/off are refused as the
+  // strings they are in YAML 1.2).
+  bool boolean(const YAML::Node& node, std::string_view what, bool& out);
+
   // A list of strings; an empty list is allowed (meaning is checked by buildTable).
   bool stringList(const YAML::Node& node, std::string_view what, std::vector<std::string>& out);
 

@@ -77,8 +77,55 @@ void readHours(FileReader& r, const YAML::Node& node, const std::string& what,
   out = std::move(hours);
 }
 
+// A trunk's `probe: {enabled, interval_ms, jitter_percent, timeout_ms, down_after, up_after,
+// accepted_codes}` (SPEC §4), every key optional. Reading checks types; core::buildTable checks
+// the values, each at the line its field was written on.
+void readProbe(FileReader& r, const YAML::Node& node, const std::string& what,
+               std::optional<core::ProbeSpec>& out) {
+  const auto f = r.fields(node, what,
+                          {"enabled", "interval_ms", "jitter_percent", "timeout_ms", "down_after",
+                           "up_after", "accepted_codes"});
+  if (!f) return;
+  core::ProbeSpec probe;
+  probe.loc = r.loc(node);
+  core::ProbeOverrides& p = probe.settings;
+  for (const auto& [key, value] : *f) {
+    probe.field_locs.emplace_back(key, r.loc(value));
+    const std::string field = what + " " + key;
+    if (key == "enabled") {
+      bool enabled = true;
+      if (r.boolean(value, field, enabled)) p.enabled = enabled;
+    } else if (key == "accepted_codes") {
+      if (!value.IsSequence()) {
+        r.error(value, field + " must be a list of SIP status codes, found " + describe(value));
+        continue;
+      }
+      std::vector<int> codes;
+      bool ok = true;
+      for (const YAML::Node& item : value) {
+        std::uint32_t code = 0;
+        if (r.uint(item, field + " item", code)) {
+          codes.push_back(static_cast<int>(std::min<std::uint32_t>(code, 1'000'000)));
+        } else {
+          ok = false;
+        }
+      }
+      if (ok) p.accepted_codes = std::move(codes);
+    } else {
+      std::uint32_t number = 0;
+      if (!r.uint(value, field, number)) continue;
+      if (key == "interval_ms") p.interval_ms = number;
+      if (key == "jitter_percent") p.jitter_percent = number;
+      if (key == "timeout_ms") p.timeout_ms = number;
+      if (key == "down_after") p.down_after = number;
+      if (key == "up_after") p.up_after = number;
+    }
+  }
+  out = std::move(probe);
+}
+
 // trunks.yaml: `trunks:` list of {name, region, display_name, targets, sources, capacity, cps,
-// hours}.
+// hours, probe}.
 bool readTrunks(FileReader& r, std::vector<core::TrunkSpec>& out) {
   const std::optional<YAML::Node> list = r.open("trunks", false);
   if (!list) return false;
@@ -89,9 +136,9 @@ bool readTrunks(FileReader& r, std::vector<core::TrunkSpec>& out) {
   }
   for (const YAML::Node& item : *list) {
     const std::size_t errors_before = r.errorCount();
-    const auto f = r.fields(
-        item, "trunk",
-        {"name", "region", "display_name", "targets", "sources", "capacity", "cps", "hours"});
+    const auto f = r.fields(item, "trunk",
+                            {"name", "region", "display_name", "targets", "sources", "capacity",
+                             "cps", "hours", "probe"});
     if (!f) continue;
     core::TrunkSpec trunk;
     trunk.loc = r.loc(item);
@@ -132,6 +179,10 @@ bool readTrunks(FileReader& r, std::vector<core::TrunkSpec>& out) {
     // Optional: no hours = open 7×24 (tables written before hours existed stay valid).
     if (const auto it = f->find("hours"); it != f->end()) {
       readHours(r, it->second, what + " hours", trunk.hours);
+    }
+    // Optional: no probe block = the gateway-wide sip.probe settings.
+    if (const auto it = f->find("probe"); it != f->end()) {
+      readProbe(r, it->second, what + " probe", trunk.probe);
     }
     r.taintIfErrors(errors_before, trunk.loc);
     out.push_back(std::move(trunk));

@@ -12,7 +12,9 @@ has to answer probes for as long as the test runs).
   - OPTIONS answered 404 or 405 count as alive when those codes are accepted, 403 (not
     accepted) is a miss; with no accepted codes configured any answer is alive;
   - nobody listening on a trunk's port (ICMP port unreachable) is a transport error: a miss
-    at once, never a probe timeout.
+    at once, never a probe timeout;
+  - a trunk's own probe settings in trunks.yaml (accepted codes, down_after, enabled: false),
+    published through Redis, apply to it alone over the gateway-wide sip.probe.
 
 Everything is judged by counts (probe results, state changes, call attempts, what the peers
 received) and by the reason the gateway gives, never by elapsed time.
@@ -109,6 +111,7 @@ class ProbingCase(tc.GatewayTestCase):
             cls.ports = {t: h.free_port() for t in h.TRUNKS}
             cls.table_dir = os.path.join(cls.workdir, "tables")
             h.make_table_dir(cls.table_dir, cls.ports)
+            cls.edit_tables(os.path.join(cls.table_dir, "trunks.yaml"))
             cls.version = h.publish_tables(tc.ctl_binary(), cls.table_dir, cls.redis.address)
             cls.peer_procs = {}
             for trunk, options in cls.peers.items():
@@ -125,6 +128,18 @@ class ProbingCase(tc.GatewayTestCase):
         except BaseException:
             cls.stack.close()
             raise
+
+    @classmethod
+    def edit_tables(cls, trunks_yaml):
+        """Gives trunks probe settings of their own: `trunk_probe` (trunk -> YAML flow map)."""
+        with open(trunks_yaml, encoding="utf-8") as f:
+            text = f.read()
+        for trunk, block in getattr(cls, "trunk_probe", {}).items():
+            marker = "  - name: %s\n" % trunk
+            assert marker in text, trunk
+            text = text.replace(marker, marker + "    probe: %s\n" % block)
+        with open(trunks_yaml, "w", encoding="utf-8") as f:
+            f.write(text)
 
     # --- helpers ----------------------------------------------------------------------
 
@@ -318,6 +333,38 @@ class AnyAnswerTests(ProbingCase):
                 self.assertEqual(self.probes(m, name)["missed"], 0, self.context())
                 self.assertEqual(m.get(h.key("switchboard_trunk_up", trunk=name)), 1)
         self.wait_health("mohrss-national", "down")
+
+
+class PerTrunkSettingsTests(ProbingCase):
+    """Probe settings of a trunk's own in trunks.yaml (published by switchboardctl, loaded
+    from Redis) over the gateway-wide sip.probe (any answer alive, down after 3)."""
+
+    peers = {"zj-ningbo": {"options_code": 404}, "zj-hangzhou": {"options_code": 404}}
+    trunk_probe = {"zj-ningbo": "{accepted_codes: [200], down_after: 2}",
+                   "mohrss-national": "{enabled: false}"}
+
+    def test_a_trunks_own_settings_apply_to_it_alone(self):
+        # Ningbo accepts only 200 and goes down at its own 2 misses; Hangzhou, answering the
+        # same 404 under the gateway-wide settings, is up.
+        t = self.wait_health("zj-ningbo", "down")
+        self.assertEqual(t.get("health_reason"), "answered 404, not an accepted code", t)
+        change = self.wait_change("zj-ningbo", "down", 0)
+        self.assertEqual(change.get("reason"),
+                         "2 consecutive misses, last: answered 404, not an accepted code", change)
+        self.wait_health("zj-hangzhou", "up")
+        # Nobody listens for mohrss-national, but it is never probed: up, no probe counted,
+        # while trunks probed with the gateway-wide settings on closed ports went down.
+        self.wait_health("bj-province", "down")
+        self.wait_health("ha-province", "down")
+        t = self.wait_health("mohrss-national", "up")
+        self.assertEqual(t.get("health_reason"), "", t)
+        m = self.gw.metrics()
+        self.assertEqual(self.probes(m, "mohrss-national"), {"answered": 0, "missed": 0})
+        self.assertEqual(self.changes(m, "mohrss-national"), 0)
+        self.assertEqual(m.get(h.key("switchboard_trunk_up", trunk="mohrss-national")), 1)
+        self.assertEqual(state_changes(self.gw.log_path, "mohrss-national"), [])
+        self.assertGreaterEqual(self.probes(m, "bj-province")["missed"], PROBE["down_after"])
+        self.assertEqual(self.probes(m, "zj-hangzhou")["missed"], 0)
 
 
 if __name__ == "__main__":

@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -45,10 +47,28 @@ inline std::string canonical(const core::TableSpec& spec) {
       hours = "weekly=" + (t.hours->weekly ? rules(*t.hours->weekly) : std::string("all")) +
               " closed=" + rules(t.hours->closed) + " open=" + rules(t.hours->open);
     }
+    std::string probe = "default";
+    if (t.probe) {
+      const core::ProbeOverrides& p = t.probe->settings;
+      const auto number = [](const char* name, const std::optional<std::uint32_t>& v) {
+        return v ? std::string(" ") + name + "=" + std::to_string(*v) : std::string();
+      };
+      probe = "{";
+      if (p.enabled) probe += std::string(" enabled=") + (*p.enabled ? "true" : "false");
+      probe += number("interval_ms", p.interval_ms) + number("jitter_percent", p.jitter_percent) +
+               number("timeout_ms", p.timeout_ms) + number("down_after", p.down_after) +
+               number("up_after", p.up_after);
+      if (p.accepted_codes) {
+        std::vector<std::string> codes;
+        for (const int code : *p.accepted_codes) codes.push_back(std::to_string(code));
+        probe += " accepted_codes=[" + joined(codes) + "]";
+      }
+      probe += " }";
+    }
     trunks.push_back("trunk " + t.name + " region=" + t.region + " display=" + t.display_name +
                      " targets=" + joined(t.targets) + " sources=" + joined(t.sources) +
                      " capacity=" + std::to_string(t.capacity) + " cps=" + std::to_string(t.cps) +
-                     " hours=" + hours);
+                     " hours=" + hours + " probe=" + probe);
   }
   std::vector<std::string> routes;
   for (const core::RouteSpec& r : spec.routes) {

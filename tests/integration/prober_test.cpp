@@ -111,6 +111,8 @@ class OptionsResponder {
   }
 
   bool answering = true;
+  int status = 200;  // what OPTIONS get: 404/405 for PBXs that do not do OPTIONS
+  const char* phrase = "OK";
   int received = 0;
   std::set<std::string> call_ids;
   std::vector<unsigned long> cseqs;
@@ -131,7 +133,7 @@ class OptionsResponder {
       if (sip->sip_call_id) self->call_ids.insert(sip->sip_call_id->i_id);
       if (sip->sip_cseq) self->cseqs.push_back(sip->sip_cseq->cs_seq);
       if (self->answering) {
-        nta_msg_treply(agent, msg, SIP_200_OK, TAG_END());  // takes the message
+        nta_msg_treply(agent, msg, self->status, self->phrase, TAG_END());  // takes the message
         return 0;
       }
     }
@@ -357,6 +359,127 @@ TEST_CASE("prober: OPTIONS probes drive trunk health on real sockets", "[prober]
     const int received = responder.received;
     loop.runFor(milliseconds(300));
     CHECK(responder.received == received);
+  }
+
+  prober.reset();  // before the agents (~Prober destroys its transactions)
+}
+
+// SPEC §4: each trunk's own probe settings from the routing table over the gateway-wide ones.
+TEST_CASE("prober: each trunk's own probe settings over the gateway-wide ones", "[prober][probe]") {
+  SofiaLoop loop;
+  ProbingAgent gateway(loop.root, sb::test::freePort());
+  REQUIRE(gateway.agent != nullptr);
+  const int pbx_port = sb::test::freePort();
+  const int closed_port = sb::test::freePort();  // nothing listens there: ICMP refused
+  OptionsResponder pbx(loop.root, pbx_port);     // a PBX that answers OPTIONS 404
+  pbx.status = 404;
+  pbx.phrase = "Not Found";
+
+  sb::metrics::Metrics metrics;
+  sb::core::ProbeConfig defaults;  // gateway-wide: any answer alive, 3 misses, 2 answers
+  defaults.interval_ms = 100;
+  defaults.jitter_percent = 20;
+  defaults.timeout_ms = 50;
+  defaults.down_after = 3;
+  defaults.up_after = 2;
+  std::vector<Prober::StateChange> changes;
+  auto prober = std::make_unique<Prober>(
+      gateway.agent, loop.root, defaults, "sip:switchboard@127.0.0.1:5060", metrics,
+      [&changes](const Prober::StateChange& change) { changes.push_back(change); });
+  auto changeOf = [&changes](const std::string& trunk) -> const Prober::StateChange* {
+    for (auto it = changes.rbegin(); it != changes.rend(); ++it) {
+      if (it->trunk == trunk) return &*it;
+    }
+    return nullptr;
+  };
+
+  // "strict": only 200 proves it alive, down at the first miss. "lenient": the defaults.
+  // "off": never probed, though nothing listens on its port. "patient": down after 5 misses.
+  // "fitted": an interval of its own too short for the gateway's timeout.
+  sb::core::TrunkSpec strict = trunkSpec("strict", pbx_port, "127.0.0.31");
+  strict.probe.emplace();
+  strict.probe->settings.accepted_codes = std::vector<int>{200};
+  strict.probe->settings.down_after = 1;
+  const sb::core::TrunkSpec lenient = trunkSpec("lenient", pbx_port, "127.0.0.32");
+  sb::core::TrunkSpec off = trunkSpec("off", closed_port, "127.0.0.33");
+  off.probe.emplace();
+  off.probe->settings.enabled = false;
+  sb::core::TrunkSpec patient = trunkSpec("patient", closed_port, "127.0.0.34");
+  patient.probe.emplace();
+  patient.probe->settings.down_after = 5;
+  sb::core::TrunkSpec fitted = trunkSpec("fitted", pbx_port, "127.0.0.35");
+  fitted.probe.emplace();
+  fitted.probe->settings.interval_ms = 100;
+  fitted.probe->settings.jitter_percent = 50;  // shortest 50 ms: the 50 ms timeout must drop
+  auto snapshot = snapshotOf({strict, lenient, off, patient, fitted}, metrics);
+  prober->apply(*snapshot);
+
+  REQUIRE(prober->config("strict") != nullptr);
+  CHECK(prober->config("strict")->accepted_codes == std::vector<int>{200});
+  CHECK(prober->config("strict")->down_after == 1);
+  CHECK(prober->config("strict")->interval_ms == 100);  // the gateway's
+  CHECK(*prober->config("lenient") == defaults);
+  CHECK_FALSE(prober->config("off")->enabled());
+  CHECK(prober->config("patient")->down_after == 5);
+  CHECK(prober->config("fitted")->timeout_ms == 49);
+  CHECK(prober->config("nosuch") == nullptr);
+  // Not probed: Up from the start, and it stays so.
+  CHECK(prober->states()[2] == HealthState::Up);
+
+  REQUIRE(loop.runUntil(
+      [&] {
+        const auto& s = prober->states();
+        return s[0] == HealthState::Down && s[1] == HealthState::Up && s[3] == HealthState::Down &&
+               s[4] == HealthState::Up;
+      },
+      milliseconds(5000)));
+  const auto* strict_down = changeOf("strict");
+  REQUIRE(strict_down != nullptr);
+  CHECK(strict_down->to == HealthState::Down);
+  CHECK(strict_down->reason == "1 consecutive misses, last: answered 404, not an accepted code");
+  const auto* patient_down = changeOf("patient");
+  REQUIRE(patient_down != nullptr);
+  CHECK(patient_down->to == HealthState::Down);
+  CHECK(contains(patient_down->reason, "5 consecutive misses, last: transport error"));
+  CHECK(prober->status("lenient")->last_status == 404);
+  CHECK(prober->status("lenient")->misses == 0);
+  CHECK(prober->status("fitted")->misses == 0);
+  loop.runFor(milliseconds(300));
+  CHECK(prober->states()[2] == HealthState::Up);
+  CHECK(prober->status("off")->probes_sent == 0);
+  CHECK(prober->status("off")->misses == 0);
+  CHECK(changeOf("off") == nullptr);
+
+  SECTION("SIGHUP: new gateway-wide settings apply under each trunk's own") {
+    sb::core::ProbeConfig only200 = defaults;
+    only200.accepted_codes = {200};
+    prober->setDefaults(only200);
+    CHECK(prober->config("lenient")->accepted_codes == std::vector<int>{200});
+    CHECK(prober->config("patient")->down_after == 5);  // its own stays
+    CHECK_FALSE(prober->config("off")->enabled());
+    REQUIRE(loop.runUntil([&] { return prober->states()[1] == HealthState::Down; },
+                          milliseconds(3000)));
+    CHECK(changeOf("lenient")->reason ==
+          "3 consecutive misses, last: answered 404, not an accepted code");
+    CHECK(prober->states()[2] == HealthState::Up);
+  }
+  SECTION("a reload that drops a trunk's own settings brings the defaults back to it") {
+    sb::core::TrunkSpec relaxed = strict;
+    relaxed.probe.reset();
+    sb::core::TrunkSpec probed = off;
+    probed.probe.reset();  // now probed with the defaults: its port is closed
+    auto reloaded = snapshotOf({relaxed, lenient, probed, patient, fitted}, metrics);
+    prober->apply(*reloaded);
+    CHECK(*prober->config("strict") == defaults);
+    CHECK(prober->states()[0] == HealthState::Down);     // health carried over by name
+    CHECK(prober->states()[2] == HealthState::Unknown);  // probing enabled: no verdict yet
+    REQUIRE(loop.runUntil(
+        [&] {
+          return prober->states()[0] == HealthState::Up && prober->states()[2] == HealthState::Down;
+        },
+        milliseconds(3000)));
+    CHECK(changeOf("strict")->reason == "2 consecutive answers, last 404");
+    CHECK(contains(changeOf("off")->reason, "3 consecutive misses, last: transport error"));
   }
 
   prober.reset();  // before the agents (~Prober destroys its transactions)

@@ -240,7 +240,7 @@ TEST_CASE("a stored version with bad data fails to fetch with the key named", "[
   const RedisAddress addr = addressOf(server);
   REQUIRE(sb::redis::publishTables(addr, exampleSpec(), "x").ok);
   server.command({"HSET", "sb:tables:v1:trunks", "js-suzhou", "{not json"});
-  server.command({"HSET", "sb:tables:v1:routes", "330000", R"({"trunk": "zj-province"})"});
+  server.command({"HSET", "sb:tables:v1:routes", "330000", R"({"trunk": "ha-province"})"});
   const auto fetched = sb::redis::fetchTables(addr);
   CHECK_FALSE(fetched.ok);
   CHECK_THAT(fetched.error, Catch::Contains("redis:sb:tables:v1:trunks: field 'js-suzhou'"));
@@ -276,4 +276,78 @@ TEST_CASE("a 100,000-route table publishes and loads in seconds", "[redis][size]
                   << " ms");
   CHECK(publish_time < std::chrono::seconds(10));
   CHECK(fetch_time < std::chrono::seconds(20));
+}
+
+// SPEC §4: a trunk's own probe settings travel through Redis with only the fields given.
+TEST_CASE("per-trunk probe settings survive the round trip through Redis", "[redis][probe]") {
+  RedisServer server;
+  const RedisAddress addr = addressOf(server);
+  sb::core::TableSpec spec = exampleSpec();
+  REQUIRE(spec.trunks.size() >= 3);
+  sb::core::ProbeSpec all;
+  all.settings.enabled = true;
+  all.settings.interval_ms = 5000;
+  all.settings.jitter_percent = 0;
+  all.settings.timeout_ms = 999;
+  all.settings.down_after = 1;
+  all.settings.up_after = 100;
+  all.settings.accepted_codes = std::vector<int>{200, 404, 405};
+  spec.trunks[0].probe = all;
+  sb::core::ProbeSpec off;
+  off.settings.enabled = false;
+  spec.trunks[1].probe = off;
+  sb::core::ProbeSpec any;
+  any.settings.accepted_codes = std::vector<int>{};
+  spec.trunks[2].probe = any;
+  const std::string first = spec.trunks[0].name;
+
+  REQUIRE(sb::redis::publishTables(addr, spec, "probe").ok);
+  CHECK_THAT(server.command({"HGET", "sb:tables:v1:trunks", first}),
+             Catch::EndsWith(R"("probe": {"enabled": true, "interval_ms": 5000, )"
+                             R"("jitter_percent": 0, "timeout_ms": 999, "down_after": 1, )"
+                             R"("up_after": 100, "accepted_codes": [200, 404, 405]}})"));
+  CHECK_THAT(server.command({"HGET", "sb:tables:v1:trunks", spec.trunks[1].name}),
+             Catch::EndsWith(R"("probe": {"enabled": false}})"));
+  CHECK_THAT(server.command({"HGET", "sb:tables:v1:trunks", spec.trunks[2].name}),
+             Catch::EndsWith(R"("probe": {"accepted_codes": []}})"));
+  // A trunk without its own settings stores no probe member at all.
+  CHECK_THAT(server.command({"HGET", "sb:tables:v1:trunks", "ha-province"}),
+             !Catch::Contains("probe"));
+
+  const sb::redis::FetchResult fetched = sb::redis::fetchTables(addr);
+  INFO(fetched.error);
+  REQUIRE(fetched.ok);
+  CHECK(sb::test::canonical(fetched.spec) == sb::test::canonical(spec));
+  const sb::core::BuildResult built = sb::core::buildTable(fetched.spec, fetched.version);
+  REQUIRE(built.errors.empty());
+  CHECK(built.table->findTrunk(first)->probe == all.settings);
+  CHECK(built.table->findTrunk(spec.trunks[1].name)->probe == off.settings);
+  CHECK(built.table->findTrunk(spec.trunks[2].name)->probe == any.settings);
+  CHECK(built.table->findTrunk("ha-province")->probe.empty());
+
+  // Bad stored probe data fails the fetch, naming the key and the trunk.
+  server.command({"HSET", "sb:tables:v1:trunks", "ha-province",
+                  R"({"order": 2, "region": "410000", "display_name": "x", "targets": )"
+                  R"(["sip:127.0.0.1:1"], "sources": [], "capacity": 0, "cps": 0, )"
+                  R"("probe": {"enabled": "yes", "interval_ms": -5, "accepted_codes": 200}})"});
+  const sb::redis::FetchResult bad = sb::redis::fetchTables(addr);
+  CHECK_FALSE(bad.ok);
+  CHECK_THAT(bad.error, Catch::Contains("redis:sb:tables:v1:trunks: trunk 'ha-province' probe "
+                                        "enabled must be true or false"));
+  CHECK_THAT(bad.error, Catch::Contains("trunk 'ha-province' probe interval_ms must be a "
+                                        "non-negative integer"));
+  CHECK_THAT(bad.error,
+             Catch::Contains("trunk 'ha-province' probe accepted_codes must be an array"));
+  // Out-of-range values decode and are then refused by the build, like a file's.
+  server.command({"HSET", "sb:tables:v1:trunks", "ha-province",
+                  R"({"order": 2, "region": "410000", "display_name": "x", "targets": )"
+                  R"(["sip:127.0.0.1:1"], "sources": [], "capacity": 0, "cps": 0, )"
+                  R"("probe": {"interval_ms": 50}})"});
+  const sb::redis::FetchResult range = sb::redis::fetchTables(addr);
+  REQUIRE(range.ok);
+  const sb::core::BuildResult refused = sb::core::buildTable(range.spec, range.version);
+  REQUIRE(refused.errors.size() == 1);
+  CHECK(sb::core::formatError(refused.errors[0]) ==
+        "redis:sb:tables:v1:trunks: trunk 'ha-province' probe interval_ms 50 ms must be between "
+        "100 and 3600000 ms");
 }

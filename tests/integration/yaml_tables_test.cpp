@@ -340,3 +340,115 @@ TEST_CASE("broken fixture directories report every error with file:line", "[tabl
     CHECK(sb::core::formatError(errors[0]) == dir + "/regions.yaml: file not found");
   }
 }
+
+// SPEC §4: a trunk's own probe settings in trunks.yaml.
+TEST_CASE("a trunk's probe block: every key, and the example's", "[tables][probe]") {
+  SECTION("the example tables") {
+    const sb::tables::LoadResult loaded = sb::tables::loadTableDir(exampleDir());
+    REQUIRE(loaded.errors.empty());
+    const sb::core::TrunkSpec* ningbo = findTrunk(loaded.spec, "zj-ningbo");
+    REQUIRE(ningbo);
+    REQUIRE(ningbo->probe);
+    CHECK(ningbo->probe->settings.accepted_codes == std::vector<int>{200, 404, 405});
+    CHECK_FALSE(ningbo->probe->settings.interval_ms);
+    const sb::core::TrunkSpec* national = findTrunk(loaded.spec, "mohrss-national");
+    REQUIRE(national);
+    REQUIRE(national->probe);
+    CHECK(national->probe->settings.interval_ms == 5000u);
+    CHECK(national->probe->settings.timeout_ms == 1000u);
+    CHECK_FALSE(national->probe->settings.accepted_codes);
+    CHECK_FALSE(findTrunk(loaded.spec, "zj-province")->probe);
+  }
+  SECTION("every key, block and flow style") {
+    TempTableDir dir;
+    writeMinimal(dir);
+    dir.write("trunks.yaml",
+              "trunks:\n"
+              "  - name: a\n"
+              "    region: \"320500\"\n"
+              "    display_name: A\n"
+              "    targets: [\"sip:127.0.0.1:5070\"]\n"
+              "    probe:\n"
+              "      enabled: true\n"
+              "      interval_ms: 5000\n"
+              "      jitter_percent: 10\n"
+              "      timeout_ms: 1000\n"
+              "      down_after: 4\n"
+              "      up_after: 3\n"
+              "      accepted_codes: [200, 404]\n"
+              "  - name: b\n"
+              "    region: \"320000\"\n"
+              "    display_name: B\n"
+              "    targets: [\"sip:127.0.0.1:5071\"]\n"
+              "    probe: {enabled: false}\n"
+              "  - name: c\n"
+              "    region: \"320000\"\n"
+              "    display_name: C\n"
+              "    targets: [\"sip:127.0.0.1:5072\"]\n"
+              "    probe: {accepted_codes: []}\n");
+    const sb::tables::LoadResult loaded = sb::tables::loadTableDir(dir.path());
+    INFO(allErrors(loaded.errors));
+    REQUIRE(loaded.errors.empty());
+    CHECK(sb::tables::validateTableDir(dir.path()).empty());
+    const sb::core::ProbeSpec& a = *findTrunk(loaded.spec, "a")->probe;
+    CHECK(a.settings.enabled == true);
+    CHECK(a.settings.interval_ms == 5000u);
+    CHECK(a.settings.jitter_percent == 10u);
+    CHECK(a.settings.timeout_ms == 1000u);
+    CHECK(a.settings.down_after == 4u);
+    CHECK(a.settings.up_after == 3u);
+    CHECK(a.settings.accepted_codes == std::vector<int>{200, 404});
+    CHECK(a.loc.line == 7);
+    CHECK(a.locOf("timeout_ms").line == 10);
+    CHECK(a.locOf("accepted_codes").line == 13);
+    const sb::core::ProbeSpec& b = *findTrunk(loaded.spec, "b")->probe;
+    CHECK(b.settings.enabled == false);
+    CHECK_FALSE(b.settings.interval_ms);
+    const sb::core::ProbeSpec& c = *findTrunk(loaded.spec, "c")->probe;
+    REQUIRE(c.settings.accepted_codes);
+    CHECK(c.settings.accepted_codes->empty());  // any answer, whatever sip.probe lists
+    // Built: the trunk carries its own settings.
+    const sb::core::BuildResult built = sb::core::buildTable(loaded.spec, 1);
+    REQUIRE(built.errors.empty());
+    CHECK(built.table->findTrunk("a")->probe == a.settings);
+  }
+}
+
+TEST_CASE("a trunk's probe block: errors name file and line", "[tables][probe]") {
+  TempTableDir dir;
+  writeMinimal(dir);
+  dir.write("trunks.yaml",
+            "trunks:\n"
+            "  - name: a\n"
+            "    region: \"320500\"\n"
+            "    display_name: A\n"
+            "    targets: [\"sip:127.0.0.1:5070\"]\n"
+            "    probe:\n"
+            "      enabled: no\n"
+            "      interval_ms: fast\n"
+            "      timeout_ms: 70000\n"
+            "      misses: 3\n"
+            "  - name: b\n"
+            "    region: \"320000\"\n"
+            "    display_name: B\n"
+            "    targets: [\"sip:127.0.0.1:5071\"]\n"
+            "    probe: 15000\n"
+            "  - name: c\n"
+            "    region: \"320000\"\n"
+            "    display_name: C\n"
+            "    targets: [\"sip:127.0.0.1:5072\"]\n"
+            "    probe:\n"
+            "      interval_ms: 1000\n"
+            "      timeout_ms: 900\n"
+            "      down_after: 0\n"
+            "      accepted_codes: [200, 100, \"404\"]\n");
+  requireErrors(dir.path(), sb::tables::validateTableDir(dir.path()),
+                {{"trunks.yaml", 7, "trunk 'a' probe enabled must be true or false, found 'no'"},
+                 {"trunks.yaml", 8, "trunk 'a' probe interval_ms must be a non-negative integer"},
+                 {"trunks.yaml", 9, "trunk 'a' probe timeout_ms 70000 ms must be between 10"},
+                 {"trunks.yaml", 10, "unknown key 'misses' in trunk 'a' probe"},
+                 {"trunks.yaml", 15, "trunk 'b' probe must be a map with keys"},
+                 {"trunks.yaml", 22, "shorter than the shortest interval 800 ms"},
+                 {"trunks.yaml", 23, "trunk 'c' probe down_after 0 must be between 1 and 100"},
+                 {"trunks.yaml", 24, "accepted_codes item must be a non-negative integer"}});
+}

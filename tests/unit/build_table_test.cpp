@@ -292,3 +292,106 @@ TEST_CASE("build errors: every error is collected, in file and line order", "[bu
             "tables/trunks.yaml:60: unreachable trunk 'spare': no route uses it",
         });
 }
+
+namespace {
+
+// A probe block written at trunks.yaml line `line`, each given field one line further down in
+// the order interval_ms, jitter_percent, timeout_ms, down_after, up_after, accepted_codes.
+sb::core::ProbeSpec probeAt(int line, const sb::core::ProbeOverrides& settings) {
+  sb::core::ProbeSpec probe;
+  probe.settings = settings;
+  probe.loc = at(kTrunks, line);
+  int next = line;
+  for (const char* field : {"enabled", "interval_ms", "jitter_percent", "timeout_ms", "down_after",
+                            "up_after", "accepted_codes"}) {
+    probe.field_locs.emplace_back(field, at(kTrunks, ++next));
+  }
+  return probe;
+}
+
+}  // namespace
+
+TEST_CASE("a trunk's own probe settings build into the table", "[build][probe]") {
+  TableSpec spec = sampleSpec();
+  sb::core::ProbeOverrides settings;
+  settings.interval_ms = 5'000;
+  settings.timeout_ms = 1'000;
+  settings.accepted_codes = std::vector<int>{200, 404};
+  trunkNamed(spec, "js-suzhou").probe = probeAt(90, settings);
+  sb::core::ProbeOverrides off;
+  off.enabled = false;
+  trunkNamed(spec, "js-province").probe = probeAt(100, off);
+  const sb::core::BuildResult built = sb::core::buildTable(spec, 4);
+  REQUIRE(built.errors.empty());
+  CHECK(built.table->findTrunk("js-suzhou")->probe == settings);
+  CHECK(built.table->findTrunk("js-province")->probe == off);
+  CHECK(built.table->findTrunk("ha-province")->probe.empty());  // the gateway-wide settings
+}
+
+TEST_CASE("build error: probe settings out of range, each at its own line", "[build][probe]") {
+  const auto errorsWith = [](const sb::core::ProbeOverrides& settings) {
+    return errorsAfter(
+        [&](TableSpec& s) { trunkNamed(s, "js-suzhou").probe = probeAt(90, settings); });
+  };
+  sb::core::ProbeOverrides p;
+  p.interval_ms = 0;
+  CHECK(errorsWith(p) == Errors{"tables/trunks.yaml:92: trunk 'js-suzhou' probe interval_ms 0 ms "
+                                "must be between 100 and 3600000 ms (enabled: false turns "
+                                "probing off)"});
+  p = {};
+  p.interval_ms = 3'600'001;
+  CHECK(errorsWith(p) == Errors{"tables/trunks.yaml:92: trunk 'js-suzhou' probe interval_ms "
+                                "3600001 ms must be between 100 and 3600000 ms"});
+  p = {};
+  p.jitter_percent = 51;
+  CHECK(errorsWith(p) == Errors{"tables/trunks.yaml:93: trunk 'js-suzhou' probe jitter_percent "
+                                "51 % must be between 0 and 50 %"});
+  p = {};
+  p.timeout_ms = 9;
+  p.down_after = 0;
+  p.up_after = 101;
+  CHECK(errorsWith(p) ==
+        Errors{"tables/trunks.yaml:94: trunk 'js-suzhou' probe timeout_ms 9 ms must be between 10 "
+               "and 60000 ms",
+               "tables/trunks.yaml:95: trunk 'js-suzhou' probe down_after 0 must be between 1 and "
+               "100",
+               "tables/trunks.yaml:96: trunk 'js-suzhou' probe up_after 101 must be between 1 and "
+               "100"});
+  p = {};
+  p.accepted_codes = std::vector<int>{200, 180, 404, 404, 700};
+  CHECK(errorsWith(p) ==
+        Errors{"tables/trunks.yaml:97: trunk 'js-suzhou' probe accepted_codes: 180 is not a final "
+               "SIP status (200-699)",
+               "tables/trunks.yaml:97: trunk 'js-suzhou' probe accepted_codes: 404 listed twice",
+               "tables/trunks.yaml:97: trunk 'js-suzhou' probe accepted_codes: 700 is not a final "
+               "SIP status (200-699)"});
+}
+
+TEST_CASE("build error: a trunk's probe timeout must end before its next probe", "[build][probe]") {
+  const auto errorsWith = [](const sb::core::ProbeOverrides& settings) {
+    return errorsAfter(
+        [&](TableSpec& s) { trunkNamed(s, "js-suzhou").probe = probeAt(90, settings); });
+  };
+  sb::core::ProbeOverrides p;
+  p.interval_ms = 1'000;
+  p.timeout_ms = 800;  // the shortest interval with SPEC's 20 % jitter is 800 ms
+  CHECK(errorsWith(p) == Errors{"tables/trunks.yaml:94: trunk 'js-suzhou' probe timeout_ms 800 ms "
+                                "must be shorter than the shortest interval 800 ms (interval_ms "
+                                "1000 - 20 % jitter)"});
+  p.timeout_ms = 799;
+  CHECK(errorsWith(p).empty());
+  p.jitter_percent = 50;
+  CHECK(errorsWith(p) == Errors{"tables/trunks.yaml:94: trunk 'js-suzhou' probe timeout_ms 799 ms "
+                                "must be shorter than the shortest interval 500 ms (interval_ms "
+                                "1000 - 50 % jitter)"});
+  p.jitter_percent = 0;
+  p.timeout_ms = 999;
+  CHECK(errorsWith(p).empty());
+  // Only one of the two given: the other is the gateway's, fitted at run time.
+  p = {};
+  p.interval_ms = 1'000;
+  CHECK(errorsWith(p).empty());
+  p = {};
+  p.timeout_ms = 60'000;
+  CHECK(errorsWith(p).empty());
+}

@@ -555,3 +555,122 @@ TEST_CASE("a trunk that stops answering is down within misses x interval, then b
   CHECK(went_up - revives_at <= 2 * 18'000 + 20);
   CHECK(health.state() == kUp);
 }
+
+// SPEC §4: a trunk's own probe settings (routing tables) over the gateway-wide sip.probe.
+TEST_CASE("resolveProbeConfig: the trunk's own settings over the gateway-wide ones", "[health]") {
+  using sb::core::ProbeOverrides;
+  using sb::core::resolveProbeConfig;
+  ProbeConfig defaults;  // SPEC §4: 15 s ± 20 %, 3 s, 3 misses, 2 answers, any answer
+  defaults.accepted_codes = {200};
+
+  SECTION("no overrides: the defaults, unchanged") {
+    std::string adjusted = "untouched";
+    CHECK(resolveProbeConfig(defaults, ProbeOverrides{}, &adjusted) == defaults);
+    CHECK(adjusted == "untouched");
+  }
+  SECTION("every field given replaces its default, the others stay") {
+    ProbeOverrides trunk;
+    trunk.interval_ms = 5'000;
+    trunk.timeout_ms = 1'000;
+    trunk.down_after = 5;
+    const ProbeConfig c = resolveProbeConfig(defaults, trunk);
+    CHECK(c.interval_ms == 5'000);
+    CHECK(c.timeout_ms == 1'000);
+    CHECK(c.down_after == 5);
+    CHECK(c.jitter_percent == 20);
+    CHECK(c.up_after == 2);
+    CHECK(c.accepted_codes == std::vector<int>{200});
+    trunk.jitter_percent = 0;
+    trunk.up_after = 4;
+    trunk.accepted_codes = std::vector<int>{200, 404, 405};
+    const ProbeConfig d = resolveProbeConfig(defaults, trunk);
+    CHECK(d.jitter_percent == 0);
+    CHECK(d.up_after == 4);
+    CHECK(d.accepted_codes == std::vector<int>{200, 404, 405});
+    CHECK_FALSE(sb::core::probeConfigError(d));
+  }
+  SECTION("an empty accepted_codes list means any answer, whatever the gateway lists") {
+    ProbeOverrides trunk;
+    trunk.accepted_codes = std::vector<int>{};
+    const ProbeConfig c = resolveProbeConfig(defaults, trunk);
+    CHECK(c.accepted_codes.empty());
+    CHECK(sb::core::classifyProbeReply(c, 404, false) == ProbeVerdict::Alive);
+    CHECK(sb::core::classifyProbeReply(defaults, 404, false) == ProbeVerdict::Miss);
+  }
+  SECTION("enabled: false is never probed, whatever else it gives") {
+    ProbeOverrides trunk;
+    trunk.enabled = false;
+    trunk.interval_ms = 5'000;
+    const ProbeConfig c = resolveProbeConfig(defaults, trunk);
+    CHECK_FALSE(c.enabled());
+    TrunkHealth health(c, 7);
+    CHECK(health.state() == kUp);
+    CHECK(health.start(100).empty());
+  }
+  SECTION("enabled: true probes a trunk when probing is off gateway-wide") {
+    ProbeConfig off = defaults;
+    off.interval_ms = 0;
+    ProbeOverrides trunk;
+    CHECK_FALSE(resolveProbeConfig(off, trunk).enabled());
+    trunk.enabled = true;
+    CHECK(resolveProbeConfig(off, trunk).interval_ms == 15'000);  // SPEC §4's
+    trunk.interval_ms = 2'000;
+    const ProbeConfig c = resolveProbeConfig(off, trunk);
+    CHECK(c.interval_ms == 2'000);
+    CHECK(c.timeout_ms < 1'600);  // fitted under 2000 ms - 20 %
+    // Its own interval alone switches it on too.
+    ProbeOverrides interval_only;
+    interval_only.interval_ms = 30'000;
+    CHECK(resolveProbeConfig(off, interval_only).interval_ms == 30'000);
+  }
+  SECTION("a short interval of the trunk fits the gateway's timeout under it, and says so") {
+    ProbeOverrides trunk;
+    trunk.interval_ms = 2'000;  // shortest 1600 ms with the gateway's 20 % jitter
+    std::string adjusted;
+    const ProbeConfig c = resolveProbeConfig(defaults, trunk, &adjusted);
+    CHECK(c.timeout_ms == 1'599);
+    CHECK(adjusted ==
+          "probe timeout 3000 ms lowered to 1599 ms to fit under the shortest interval 1600 ms");
+    CHECK_FALSE(sb::core::probeConfigError(c));
+    // With its own timeout that fits, nothing is adjusted.
+    trunk.timeout_ms = 500;
+    adjusted.clear();
+    CHECK(resolveProbeConfig(defaults, trunk, &adjusted).timeout_ms == 500);
+    CHECK(adjusted.empty());
+  }
+  SECTION("every result within the table limits is a valid config") {
+    for (const std::uint32_t interval : {100u, 250u, 1'000u, 15'000u, 3'600'000u}) {
+      for (const std::uint32_t jitter : {0u, 20u, 50u}) {
+        for (const std::uint32_t timeout : {10u, 99u, 3'000u, 60'000u}) {
+          ProbeOverrides trunk;
+          trunk.interval_ms = interval;
+          trunk.jitter_percent = jitter;
+          trunk.timeout_ms = timeout;
+          const ProbeConfig c = resolveProbeConfig(defaults, trunk);
+          INFO(interval << " ms ± " << jitter << " %, timeout " << timeout);
+          CHECK_FALSE(sb::core::probeConfigError(c));
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("a trunk whose own settings change on reload keeps its health", "[health]") {
+  ProbeConfig defaults;
+  TrunkHealth health(defaults, 1);
+  health.handle(sent());
+  health.handle(answered(200));
+  REQUIRE(health.state() == kUp);
+  sb::core::ProbeOverrides trunk;
+  trunk.down_after = 1;
+  const ProbeConfig tighter = sb::core::resolveProbeConfig(defaults, trunk);
+  CHECK(health.reconfigure(tighter, 5, 10).empty());  // same interval: nothing re-armed
+  CHECK(health.state() == kUp);
+  health.handle(sent());
+  const HealthActions actions = health.handle(timedOut());
+  CHECK(health.state() == kDown);  // one miss is enough now
+  CHECK(std::any_of(actions.begin(), actions.end(), [](const HealthAction& a) {
+    return a.kind == HealthActionKind::StateChanged && a.to == kDown &&
+           a.reason == "1 consecutive misses, last: no answer within 3000 ms";
+  }));
+}
