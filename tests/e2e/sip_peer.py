@@ -6,7 +6,8 @@ probed for minutes, paused and resumed needs something else. This peer answers:
 
   OPTIONS  -> `--options-code` (200 by default; 404/405/403 model PBXs that do not do OPTIONS)
   INVITE   -> 100 Trying, then by the call's behaviour (`--invite`, or drawn from `--mix`):
-                answer:    180 Ringing, 200 OK with SDP after `--answer-ms`
+                answer:    180 Ringing, 200 OK with SDP after `--answer-ms` (an agent)
+                ivr:       180 Ringing, 200 OK with SDP after `--ivr-ms` (the voice menu)
                 busy:      486 Busy Here
                 noanswer:  180 Ringing, then 480 Temporarily Unavailable after
                            `--noanswer-ms` unless the caller cancels first
@@ -26,8 +27,16 @@ what arrived: {"event": "invite", "call_id": ..., "behaviour": "answer", "header
 Pause it with SIGSTOP to make the trunk stop answering (its socket stays bound, so the
 gateway sees no ICMP error, only silence); SIGCONT brings it back. SIGTERM ends it.
 
+Delays are milliseconds, or a range "A-B" drawn uniformly per call.
+
+One process can play many trunks: `--endpoints FILE`, a JSON list of objects with the keys
+of the options below (ip, port, name, options_code, invite, mix, answer_ms, ivr_ms,
+noanswer_ms), one socket each, all on one loop (tests/load/national_profile.py plays the
+national network's 116 trunks this way).
+
 Run:  sip_peer.py --port 5071 [--ip 127.0.0.1] [--options-code 200] [--invite answer]
                   [--mix answer=70,busy=20,noanswer=10] [--events FILE] [--seed N]
+      sip_peer.py --endpoints trunks.json [--events FILE] [--seed N]
 """
 
 import argparse
@@ -45,7 +54,7 @@ import time
 
 T1 = 0.5  # RFC 3261 §17: T1 500 ms
 T2 = 4.0
-BEHAVIOURS = ("answer", "busy", "noanswer", "fail")
+BEHAVIOURS = ("answer", "ivr", "busy", "noanswer", "fail")
 REASONS = {100: "Trying", 180: "Ringing", 200: "OK", 404: "Not Found", 403: "Forbidden",
            405: "Method Not Allowed", 480: "Temporarily Unavailable", 481: "Call/Transaction Does Not Exist",
            486: "Busy Here", 487: "Request Terminated", 500: "Server Internal Error",
@@ -146,72 +155,93 @@ class InviteTransaction:
         self.last = None  # bytes of the last response sent
         self.final = None  # final status code sent
         self.acked = False
-        self.retransmit_at = None
         self.interval = T1
         self.give_up_at = None
 
 
-class Peer:
-    def __init__(self, args):
-        self.args = args
-        self.random = random.Random(args.seed)
-        self.sock = socket.socket(socket.AF_INET6 if ":" in args.ip else socket.AF_INET,
+def parse_delay(text):
+    """'500' or '1000-6000' (ms) -> (low, high) in seconds."""
+    text = str(text).strip()
+    low, sep, high = text.partition("-")
+    try:
+        a = int(low)
+        b = int(high) if sep else a
+    except ValueError:
+        raise SystemExit("sip_peer: bad delay %r (ms, or a range A-B)" % text) from None
+    if a < 0 or b < a:
+        raise SystemExit("sip_peer: bad delay %r (ms, or a range A-B)" % text)
+    return a / 1000.0, b / 1000.0
+
+
+def parse_mix(text):
+    weights = []
+    for item in str(text).split(","):
+        name, _, weight = item.partition("=")
+        name = name.strip()
+        if name not in BEHAVIOURS:
+            raise SystemExit("sip_peer: unknown behaviour %r in mix (one of %s)"
+                             % (name, ", ".join(BEHAVIOURS)))
+        try:
+            w = float(weight)
+        except ValueError:
+            raise SystemExit("sip_peer: bad weight %r in mix" % item) from None
+        if w < 0:
+            raise SystemExit("sip_peer: negative weight in mix")
+        weights.append((name, w))
+    if sum(w for _, w in weights) <= 0:
+        raise SystemExit("sip_peer: mix weights sum to 0")
+    return weights
+
+
+ENDPOINT_DEFAULTS = {"ip": "127.0.0.1", "name": "", "options_code": 200, "invite": "answer",
+                     "mix": None, "answer_ms": "0", "ivr_ms": "0", "noanswer_ms": "60000"}
+
+
+class Endpoint:
+    """One trunk played on one UDP socket; its timers run on the shared Loop."""
+
+    def __init__(self, loop, config):
+        unknown = set(config) - set(ENDPOINT_DEFAULTS) - {"port"}
+        if unknown:
+            raise SystemExit("sip_peer: unknown endpoint keys %s" % ", ".join(sorted(unknown)))
+        c = dict(ENDPOINT_DEFAULTS, **config)
+        self.loop = loop
+        self.ip = c["ip"]
+        self.port = int(c["port"])
+        self.name = c["name"] or "%s:%d" % (self.ip, self.port)
+        self.options_code = int(c["options_code"])
+        if not 100 <= self.options_code <= 699:
+            raise SystemExit("sip_peer: options code must be a SIP status (100-699)")
+        if c["invite"] not in BEHAVIOURS:
+            raise SystemExit("sip_peer: unknown behaviour %r" % c["invite"])
+        self.invite = c["invite"]
+        self.mix = parse_mix(c["mix"]) if c["mix"] else None
+        self.answer_delay = parse_delay(c["answer_ms"])
+        self.ivr_delay = parse_delay(c["ivr_ms"])
+        self.noanswer_delay = parse_delay(c["noanswer_ms"])
+        self.sock = socket.socket(socket.AF_INET6 if ":" in self.ip else socket.AF_INET,
                                   socket.SOCK_DGRAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
-        self.sock.bind((args.ip, args.port))
-        self.events = open(args.events, "a", encoding="utf-8") if args.events else None
+        self.sock.bind((self.ip, self.port))
+        self.sock.setblocking(False)
         self.invites = {}  # (call_id, branch) -> InviteTransaction
-        self.timers = []  # heap of (when, seq, fn)
-        self.seq = 0
-        self.counts = {}
-        self.running = True
-        self.mix = self.parse_mix(args.mix) if args.mix else None
-
-    @staticmethod
-    def parse_mix(text):
-        weights = []
-        for item in text.split(","):
-            name, _, weight = item.partition("=")
-            name = name.strip()
-            if name not in BEHAVIOURS:
-                raise SystemExit("sip_peer: unknown behaviour %r in --mix (one of %s)"
-                                 % (name, ", ".join(BEHAVIOURS)))
-            w = float(weight)
-            if w < 0:
-                raise SystemExit("sip_peer: negative weight in --mix")
-            weights.append((name, w))
-        if sum(w for _, w in weights) <= 0:
-            raise SystemExit("sip_peer: --mix weights sum to 0")
-        return weights
 
     def behaviour(self):
         if not self.mix:
-            return self.args.invite
+            return self.invite
         total = sum(w for _, w in self.mix)
-        x = self.random.uniform(0, total)
+        x = self.loop.random.uniform(0, total)
         for name, w in self.mix:
             if x < w:
                 return name
             x -= w
         return self.mix[-1][0]
 
-    def log(self, event, req=None, **fields):
-        self.counts[event] = self.counts.get(event, 0) + 1
-        if not self.events:
-            return
-        record = {"event": event, "t": round(time.time(), 3)}
-        if req is not None:
-            record["call_id"] = req.get("call-id")
-            record["headers"] = {n: v for n, v in req.headers
-                                 if n.startswith("x-") or n in ("record-route", "max-forwards")}
-            record["request_uri"] = req.start.split(" ")[1] if " " in req.start else ""
-        record.update(fields)
-        self.events.write(json.dumps(record, ensure_ascii=False) + "\n")
-        self.events.flush()
+    def delay(self, bounds):
+        return self.loop.random.uniform(*bounds)
 
-    def at(self, delay, fn):
-        self.seq += 1
-        heapq.heappush(self.timers, (time.monotonic() + delay, self.seq, fn))
+    def log(self, event, req=None, **fields):
+        self.loop.log(event, req, endpoint=self.name, **fields)
 
     def send(self, data, addr):
         try:
@@ -219,13 +249,16 @@ class Peer:
         except OSError:
             pass  # the gateway went away; nothing to do for a test peer
 
+    def new_tag(self):
+        return "peer%x" % self.loop.random.getrandbits(48)
+
     # --- requests -------------------------------------------------------------------
 
     def on_request(self, req, addr):
         method = req.method
         if method == "OPTIONS":
-            self.log("options", req, code=self.args.options_code)
-            self.send(response(req, self.args.options_code, to_tag=self.new_tag(),
+            self.log("options", req, code=self.options_code)
+            self.send(response(req, self.options_code, to_tag=self.new_tag(),
                                extra=("Allow: INVITE, ACK, BYE, CANCEL, OPTIONS",)), addr)
         elif method == "INVITE":
             self.on_invite(req, addr)
@@ -239,9 +272,6 @@ class Peer:
         else:
             self.log("other", req, method=method)
             self.send(response(req, 501, to_tag=self.new_tag()), addr)
-
-    def new_tag(self):
-        return "peer%x" % self.random.getrandbits(48)
 
     def on_invite(self, req, addr):
         key = (req.get("call-id"), req.branch())
@@ -259,19 +289,21 @@ class Peer:
             self.final(tx, 486)
         elif tx.behaviour == "fail":
             self.final(tx, 500)
-        elif tx.behaviour == "answer":
+        elif tx.behaviour in ("answer", "ivr"):
             self.provisional(tx, 180)
-            self.at(self.args.answer_ms / 1000.0, lambda: self.answer(tx))
+            bounds = self.answer_delay if tx.behaviour == "answer" else self.ivr_delay
+            self.loop.at(self.delay(bounds), lambda: self.answer(tx))
         else:  # noanswer
             self.provisional(tx, 180)
-            self.at(self.args.noanswer_ms / 1000.0, lambda: self.final(tx, 480))
+            self.loop.at(self.delay(self.noanswer_delay), lambda: self.final(tx, 480))
 
     def contact(self):
-        host = "[%s]" % self.args.ip if ":" in self.args.ip else self.args.ip
-        return "Contact: <sip:peer@%s:%d;transport=udp>" % (host, self.args.port)
+        host = "[%s]" % self.ip if ":" in self.ip else self.ip
+        return "Contact: <sip:peer@%s:%d;transport=udp>" % (host, self.port)
 
     def provisional(self, tx, code):
-        extra = () if code == 100 else tuple("Record-Route: %s" % rr for rr in tx.req.all("record-route")) + (self.contact(),)
+        extra = () if code == 100 else tuple(
+            "Record-Route: %s" % rr for rr in tx.req.all("record-route")) + (self.contact(),)
         data = response(tx.req, code, to_tag=None if code == 100 else tx.tag, extra=extra)
         tx.last = data
         self.send(data, tx.addr)
@@ -279,10 +311,9 @@ class Peer:
     def answer(self, tx):
         if tx.final is not None:
             return
-        host = self.args.ip
-        kind = "IP6" if ":" in host else "IP4"
+        kind = "IP6" if ":" in self.ip else "IP4"
         sdp = ("v=0\r\no=peer 1 1 IN %s %s\r\ns=-\r\nc=IN %s %s\r\nt=0 0\r\n"
-               "m=audio 49170 RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\n" % (kind, host, kind, host))
+               "m=audio 49170 RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\n" % (kind, self.ip, kind, self.ip))
         extra = tuple("Record-Route: %s" % rr for rr in tx.req.all("record-route")) + (self.contact(),)
         self.final(tx, 200, extra=extra, body=sdp)
 
@@ -297,7 +328,7 @@ class Peer:
         # Retransmit until the ACK (2xx: RFC 3261 §13.3.1.4; others: Timer G), for 64*T1.
         tx.interval = T1
         tx.give_up_at = time.monotonic() + 64 * T1
-        self.at(tx.interval, lambda: self.retransmit(tx))
+        self.loop.at(tx.interval, lambda: self.retransmit(tx))
 
     def retransmit(self, tx):
         if tx.acked or time.monotonic() >= tx.give_up_at:
@@ -305,12 +336,12 @@ class Peer:
             return
         self.send(tx.last, tx.addr)
         tx.interval = min(tx.interval * 2, T2)
-        self.at(tx.interval, lambda: self.retransmit(tx))
+        self.loop.at(tx.interval, lambda: self.retransmit(tx))
 
     def forget(self, tx):
         # Kept a little longer than the ACK so late INVITE retransmissions are absorbed.
         key = (tx.req.get("call-id"), tx.req.branch())
-        self.at(5.0, lambda: self.invites.pop(key, None))
+        self.loop.at(5.0, lambda: self.invites.pop(key, None))
 
     def on_ack(self, req):
         self.log("ack", req)
@@ -334,9 +365,57 @@ class Peer:
         if tx.final is None:  # RFC 3261 §9.2: the INVITE ends with 487
             self.final(tx, 487)
 
-    # --- loop -----------------------------------------------------------------------
+    def receive(self):
+        for _ in range(256):  # drain what is queued, bounded
+            try:
+                data, addr = self.sock.recvfrom(MAX_DATAGRAM)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                return  # an ICMP error reported on the socket: nothing to read
+            req = parse(data)
+            if req is not None:
+                try:
+                    self.on_request(req, addr)
+                except Exception as e:  # noqa: BLE001 - a test peer must not die on input
+                    self.log("error", req, error=repr(e))
+
+
+class Loop:
+    """The endpoints' sockets and timers, one select loop, one event log."""
+
+    def __init__(self, configs, events_path=None, seed=None):
+        self.random = random.Random(seed)
+        self.timers = []  # heap of (when, seq, fn)
+        self.seq = 0
+        self.counts = {}
+        self.running = True
+        self.events = open(events_path, "a", encoding="utf-8") if events_path else None
+        self.endpoints = [Endpoint(self, c) for c in configs]
+        self.by_fd = {e.sock.fileno(): e for e in self.endpoints}
+
+    def log(self, event, req=None, **fields):
+        self.counts[event] = self.counts.get(event, 0) + 1
+        if not self.events:
+            return
+        record = {"event": event, "t": round(time.time(), 3)}
+        if req is not None:
+            record["call_id"] = req.get("call-id")
+            record["headers"] = {n: v for n, v in req.headers
+                                 if n.startswith("x-") or n in ("record-route", "max-forwards")}
+            record["request_uri"] = req.start.split(" ")[1] if " " in req.start else ""
+        record.update(fields)
+        self.events.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self.events.flush()
+
+    def at(self, delay, fn):
+        self.seq += 1
+        heapq.heappush(self.timers, (time.monotonic() + delay, self.seq, fn))
 
     def run(self):
+        poller = select.poll()
+        for fd in self.by_fd:
+            poller.register(fd, select.POLLIN)
         while self.running:
             now = time.monotonic()
             while self.timers and self.timers[0][0] <= now:
@@ -344,24 +423,11 @@ class Peer:
                 fn()
             timeout = max(0.0, self.timers[0][0] - time.monotonic()) if self.timers else 0.5
             try:
-                readable, _, _ = select.select([self.sock], [], [], min(timeout, 0.5))
+                ready = poller.poll(min(timeout, 0.5) * 1000)
             except InterruptedError:
                 continue
-            if not readable:
-                continue
-            for _ in range(256):  # drain what is queued, bounded
-                try:
-                    data, addr = self.sock.recvfrom(MAX_DATAGRAM, socket.MSG_DONTWAIT)
-                except (BlockingIOError, InterruptedError):
-                    break
-                except OSError:
-                    break  # ICMP error reported on the socket: nothing to read
-                req = parse(data)
-                if req is not None:
-                    try:
-                        self.on_request(req, addr)
-                    except Exception as e:  # noqa: BLE001 - a test peer must not die on input
-                        self.log("error", req, error=repr(e))
+            for fd, _ in ready:
+                self.by_fd[fd].receive()
         self.close()
 
     def close(self):
@@ -369,30 +435,42 @@ class Peer:
             self.log("exit", counts=self.counts)
             self.events.close()
             self.events = None
-        self.sock.close()
+        for e in self.endpoints:
+            e.sock.close()
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--ip", default="127.0.0.1")
-    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--port", type=int)
+    p.add_argument("--endpoints", help="JSON list of endpoints (many trunks in one process)")
     p.add_argument("--options-code", type=int, default=200)
     p.add_argument("--invite", choices=BEHAVIOURS, default="answer")
     p.add_argument("--mix", help="behaviour weights per INVITE: answer=70,busy=20,noanswer=10")
-    p.add_argument("--answer-ms", type=int, default=0, help="ringing before the 200 OK")
-    p.add_argument("--noanswer-ms", type=int, default=60000, help="ringing before the 480")
+    p.add_argument("--answer-ms", default="0", help="ringing before an agent's 200 OK (A or A-B)")
+    p.add_argument("--ivr-ms", default="0", help="ringing before the voice menu's 200 OK")
+    p.add_argument("--noanswer-ms", default="60000", help="ringing before the 480")
     p.add_argument("--events", help="append one JSON line per request to this file")
     p.add_argument("--seed", type=int, default=None)
     args = p.parse_args(argv)
-    if not 100 <= args.options_code <= 699:
-        p.error("--options-code must be a SIP status (100-699)")
-    peer = Peer(args)
+    if args.endpoints:
+        with open(args.endpoints, encoding="utf-8") as f:
+            configs = json.load(f)
+        if not isinstance(configs, list) or not configs:
+            p.error("--endpoints must hold a non-empty JSON list")
+    elif args.port is None:
+        p.error("--port or --endpoints is required")
+    else:
+        configs = [{"ip": args.ip, "port": args.port, "options_code": args.options_code,
+                    "invite": args.invite, "mix": args.mix, "answer_ms": args.answer_ms,
+                    "ivr_ms": args.ivr_ms, "noanswer_ms": args.noanswer_ms}]
+    loop = Loop(configs, args.events, args.seed)
 
     def stop(signum, frame):
-        peer.running = False
+        loop.running = False
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    peer.run()
+    loop.run()
     return 0
 
 
@@ -404,18 +482,27 @@ class PeerProcess:
     pause()/resume() send SIGSTOP/SIGCONT (a silent trunk whose socket stays bound)."""
 
     def __init__(self, port, workdir, name, ip="127.0.0.1", options_code=200, invite="answer",
-                 mix=None, answer_ms=0, noanswer_ms=60000, seed=None):
+                 mix=None, answer_ms=0, noanswer_ms=60000, seed=None, endpoints=None):
         self.port = port
         self.ip = ip
         self.name = name
         self.events_path = os.path.join(workdir, "peer-%s-%d.events" % (name, port))
         self.log_path = os.path.join(workdir, "peer-%s-%d.out" % (name, port))
-        self.argv = [sys.executable, os.path.abspath(__file__), "--ip", ip, "--port", str(port),
-                     "--options-code", str(options_code), "--invite", invite,
-                     "--answer-ms", str(answer_ms), "--noanswer-ms", str(noanswer_ms),
-                     "--events", self.events_path]
-        if mix:
-            self.argv += ["--mix", mix]
+        self.argv = [sys.executable, os.path.abspath(__file__), "--events", self.events_path]
+        # `endpoints`: many trunks in this one process (a list of endpoint dicts).
+        self.addresses = [(ip, port)]
+        if endpoints:
+            path = os.path.join(workdir, "peer-%s-endpoints.json" % name)
+            with open(path, "w", encoding="utf-8") as f:
+                json.dump(endpoints, f, ensure_ascii=False, indent=1)
+            self.argv += ["--endpoints", path]
+            self.addresses = [(e.get("ip", "127.0.0.1"), int(e["port"])) for e in endpoints]
+        else:
+            self.argv += ["--ip", ip, "--port", str(port), "--options-code", str(options_code),
+                          "--invite", invite, "--answer-ms", str(answer_ms),
+                          "--noanswer-ms", str(noanswer_ms)]
+            if mix:
+                self.argv += ["--mix", mix]
         if seed is not None:
             self.argv += ["--seed", str(seed)]
         self.proc = None
@@ -427,14 +514,15 @@ class PeerProcess:
                                          stderr=subprocess.STDOUT, start_new_session=True)
         _CHILDREN.append(self.proc)
         deadline = time.monotonic() + timeout
-        while not _udp_bound(self.ip, self.port):
-            if self.proc.poll() is not None:
-                raise RuntimeError("sip_peer on %s:%d exited at start (%s): %s"
-                                   % (self.ip, self.port, self.proc.returncode, self.output()))
-            if time.monotonic() >= deadline:
-                raise RuntimeError("sip_peer on %s:%d not listening after %.0f s"
-                                   % (self.ip, self.port, timeout))
-            time.sleep(0.02)
+        for ip, port in self.addresses:
+            while not _udp_bound(ip, port):
+                if self.proc.poll() is not None:
+                    raise RuntimeError("sip_peer on %s:%d exited at start (%s): %s"
+                                       % (ip, port, self.proc.returncode, self.output()))
+                if time.monotonic() >= deadline:
+                    raise RuntimeError("sip_peer on %s:%d not listening after %.0f s"
+                                       % (ip, port, timeout))
+                time.sleep(0.02)
         return self
 
     def output(self):
