@@ -16,7 +16,14 @@ struct CallCallbacks {
   static int ackCancel(nta_incoming_magic_t* magic, nta_incoming_t* irq, sip_t const* sip);
   static void failover(su_root_magic_t*, su_timer_t*, su_timer_arg_t* arg);
   static void ring(su_root_magic_t*, su_timer_t*, su_timer_arg_t* arg);
+  static int cancelDone(nta_outgoing_magic_t*, nta_outgoing_t* orq, sip_t const* sip);
 };
+
+int CallCallbacks::cancelDone(nta_outgoing_magic_t*, nta_outgoing_t* orq, sip_t const* sip) {
+  int status = sip && sip->sip_status ? sip->sip_status->st_status : nta_outgoing_status(orq);
+  if (status >= 200) nta_outgoing_destroy(orq);
+  return 0;
+}
 
 namespace {
 
@@ -100,6 +107,7 @@ int CallCallbacks::response(nta_outgoing_magic_t* magic, nta_outgoing_t* orq, si
     return 0;
   }
   try {
+    if (status < 200 && !call->detached) call->proxy->detach(*call, orq);
     call->proxy->onCallResponse(*call, status, response, local);
   } catch (...) {
   }
@@ -294,7 +302,9 @@ bool Proxy::forwardToTrunk(Call& call, core::TrunkIndex trunk) {
                                   .kv("why", core::admitResultName(admitted)));
     return false;
   }
-  msg_t* fwd = msg_copy(call.request);
+  // msg_dup, not msg_copy: a copy holds its original as parent, so the INVITE as received
+  // would live as long as the client transaction (32 s after a 2xx, nta's Timer D).
+  msg_t* fwd = msg_dup(call.request);
   sip_t* sip = fwd ? sip_object(fwd) : nullptr;
   if (!sip) {
     if (fwd) msg_destroy(fwd);
@@ -373,6 +383,10 @@ bool Proxy::forwardToTrunk(Call& call, core::TrunkIndex trunk) {
                 static_cast<unsigned long long>(call.loop_hash),
                 static_cast<unsigned long long>(call.serial), call.attempts.size());
 
+  if (call.fwd) msg_destroy(call.fwd);
+  call.fwd = msg_ref_create(fwd);
+  call.branch = branch;
+  call.detached = false;
   call.in_create = true;
   call.deferred_status = 0;
   nta_outgoing_t* orq = nta_outgoing_mcreate(
@@ -385,6 +399,8 @@ bool Proxy::forwardToTrunk(Call& call, core::TrunkIndex trunk) {
   handles->active->Increment();
   if (!orq) {
     msg_destroy(fwd);
+    msg_destroy(call.fwd);
+    call.fwd = nullptr;
     metrics_.badTrunkTarget();
     SB_LOG(log::Level::Warn,
            log::Line("forward_failed").kv("call_id", call.rec.call_id).kv("trunk", t.name));
@@ -427,6 +443,19 @@ void Proxy::endAttempt(Call& call, metrics::TrunkResult result, int code) {
       std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count(), answered,
       std::chrono::steady_clock::now() - call.invite_at <= std::chrono::seconds(20));
   call.has_current = false;
+  if (call.detached) {
+    branches_.erase(call.branch);
+    call.detached = false;
+    // A final may still come (the 487 after our CANCEL, a retransmission): it is ACKed.
+    if (!answered && call.fwd) {
+      rememberForAck(call.branch, call.fwd);
+      call.fwd = nullptr;
+    }
+  }
+  if (call.fwd) {
+    msg_destroy(call.fwd);
+    call.fwd = nullptr;
+  }
   if (call.failover_timer) su_timer_reset(call.failover_timer);
   if (call.ring_timer) su_timer_reset(call.ring_timer);
 }
@@ -532,9 +561,9 @@ void Proxy::onCallResponse(Call& call, int status, msg_t* response, bool local) 
 void Proxy::onCallCancel(Call& call) {
   if (call.cancelled) return;
   call.cancelled = true;
-  if (call.orq && call.provisional) {
+  if (call.has_current && call.provisional) {
     // RFC 3261 §16.10: CANCEL the pending branch; its 487 is relayed to the caller.
-    nta_outgoing_tcancel(call.orq, nullptr, nullptr, TAG_END());
+    cancelCurrent(call);
     return;
   }
   // Nothing has answered yet: a CANCEL could not be sent downstream before a provisional
@@ -563,10 +592,10 @@ void Proxy::onFailoverTimer(Call& call) {
 
 // RFC 3261 §16.6 item 11, Timer C: ringing without an answer for too long.
 void Proxy::onRingTimer(Call& call) {
-  if (!call.orq) return;
+  if (!call.has_current) return;
+  cancelCurrent(call);
   endAttempt(call, metrics::TrunkResult::Timeout, 0);
-  nta_outgoing_tcancel(call.orq, nullptr, nullptr, TAG_END());
-  nta_outgoing_destroy(call.orq);
+  if (call.orq) nta_outgoing_destroy(call.orq);
   call.orq = nullptr;
   replyToCaller(call, 408, "Request Timeout", "no answer from the destination center", false);
   endCall(call, 408, records::Result::Failed, records::FailReason::Timeout,
@@ -619,7 +648,7 @@ void Proxy::endCall(Call& call, int code, records::Result result, records::FailR
 void Proxy::endAllCalls() {
   while (calls_head_) {
     Call& call = *calls_head_;
-    if (call.orq && call.provisional) nta_outgoing_tcancel(call.orq, nullptr, nullptr, TAG_END());
+    if (call.has_current && call.provisional) cancelCurrent(call);
     endAttempt(call, metrics::TrunkResult::Cancelled, 0);
     replyToCaller(call, 503, "Service Unavailable", "gateway shutting down", true);
     endCall(call, 503, records::Result::Failed, records::FailReason::Shutdown,
@@ -648,12 +677,142 @@ void Proxy::finishCall(Call& call) {
     if (m) msg_destroy(m);
   }
   if (call.request) msg_destroy(call.request);
+  if (call.detached) branches_.erase(call.branch);
+  if (call.fwd) msg_destroy(call.fwd);
   if (call.link_prev) call.link_prev->link_next = call.link_next;
   if (call.link_next) call.link_next->link_prev = call.link_prev;
   if (calls_head_ == &call) calls_head_ = call.link_next;
   --in_progress_;
   updateGauges();
   delete &call;
+}
+
+void Proxy::detach(Call& call, nta_outgoing_t* orq) {
+  if (!call.fwd || call.branch.empty()) return;
+  // Released before completion, nta frees the INVITE transaction at once (a 2xx or a final
+  // then reaches the agent callback, onStrayResponse). Retransmissions of the INVITE are
+  // over: the trunk has answered something.
+  nta_outgoing_destroy(orq);
+  if (call.orq == orq) call.orq = nullptr;
+  call.detached = true;
+  branches_[call.branch] = &call;
+}
+
+// A response to a detached attempt, or to one already ended (ACKed if non-2xx, else
+// dropped); a 2xx retransmission of an ended attempt is not for here (relayed statelessly).
+// Returns with msg consumed.
+void Proxy::onDetachedResponse(msg_t* msg, sip_t* sip) {
+  int status = sip->sip_status->st_status;
+  std::string branch = sip->sip_via->v_branch;
+  auto it = branches_.find(branch);
+  if (it == branches_.end()) {
+    if (status >= 300) {
+      auto base = ack_bases_.find(branch);
+      if (base != ack_bases_.end()) sendAck(base->second, sip, branch);
+    }
+    msg_destroy(msg);
+    return;
+  }
+  Call& call = *it->second;
+  if (status >= 300) sendAck(call.fwd, sip, branch);
+  if (status == 100) {
+    msg_destroy(msg);
+    return;
+  }
+  onCallResponse(call, status, msg, false);
+}
+
+// RFC 3261 §9.1: CANCEL with the INVITE's Request-URI, Call-ID, From, To, CSeq number,
+// Route and top Via branch; sent in a transaction of its own (retransmitted over UDP).
+void Proxy::cancelCurrent(Call& call) {
+  if (call.orq) {
+    nta_outgoing_tcancel(call.orq, nullptr, nullptr, TAG_END());
+    return;
+  }
+  if (!call.fwd || call.branch.empty()) return;
+  sip_t const* inv = sip_object(call.fwd);
+  msg_t* msg = nta_msg_create(agent_, 0);
+  sip_t* sip = msg ? sip_object(msg) : nullptr;
+  if (!sip || !inv) {
+    if (msg) msg_destroy(msg);
+    return;
+  }
+  su_home_t* home = msg_home(msg);
+  if (sip_add_tl(msg, sip, SIPTAG_FROM(inv->sip_from), SIPTAG_TO(inv->sip_to),
+                 SIPTAG_CALL_ID(inv->sip_call_id), SIPTAG_ROUTE(inv->sip_route),
+                 SIPTAG_MAX_FORWARDS_STR("70"), TAG_END()) < 0 ||
+      msg_header_insert(msg, reinterpret_cast<msg_pub_t*>(sip),
+                        reinterpret_cast<msg_header_t*>(
+                            sip_cseq_create(home, inv->sip_cseq->cs_seq, SIP_METHOD_CANCEL))) < 0 ||
+      msg_header_insert(
+          msg, reinterpret_cast<msg_pub_t*>(sip),
+          reinterpret_cast<msg_header_t*>(sip_request_create(
+              home, SIP_METHOD_CANCEL,
+              reinterpret_cast<url_string_t const*>(inv->sip_request->rq_url), nullptr))) < 0) {
+    msg_destroy(msg);
+    return;
+  }
+  nta_outgoing_t* orq =
+      nta_outgoing_mcreate(agent_, &CallCallbacks::cancelDone, nullptr, nullptr, msg,
+                           NTATAG_BRANCH_KEY(call.branch.c_str()), TAG_END());
+  if (!orq) msg_destroy(msg);
+}
+
+// RFC 3261 §17.1.1.3: the ACK of a non-2xx final is hop by hop, on the INVITE's branch.
+void Proxy::sendAck(msg_t* invite, sip_t const* response, const std::string& branch) {
+  sip_t const* inv = invite ? sip_object(invite) : nullptr;
+  if (!inv || !inv->sip_request || !response->sip_to) return;
+  msg_t* msg = nta_msg_create(agent_, 0);
+  sip_t* sip = msg ? sip_object(msg) : nullptr;
+  if (!sip) {
+    if (msg) msg_destroy(msg);
+    return;
+  }
+  su_home_t* home = msg_home(msg);
+  if (sip_add_tl(msg, sip, SIPTAG_FROM(inv->sip_from), SIPTAG_TO(response->sip_to),
+                 SIPTAG_CALL_ID(inv->sip_call_id), SIPTAG_ROUTE(inv->sip_route),
+                 SIPTAG_MAX_FORWARDS_STR("70"), TAG_END()) < 0 ||
+      msg_header_insert(msg, reinterpret_cast<msg_pub_t*>(sip),
+                        reinterpret_cast<msg_header_t*>(
+                            sip_cseq_create(home, inv->sip_cseq->cs_seq, SIP_METHOD_ACK))) < 0 ||
+      msg_header_insert(
+          msg, reinterpret_cast<msg_pub_t*>(sip),
+          reinterpret_cast<msg_header_t*>(sip_request_create(
+              home, SIP_METHOD_ACK, reinterpret_cast<url_string_t const*>(inv->sip_request->rq_url),
+              nullptr))) < 0) {
+    msg_destroy(msg);
+    return;
+  }
+  nta_outgoing_t* ack =
+      nta_outgoing_mcreate(agent_, nullptr, nullptr, nullptr, msg,
+                           NTATAG_BRANCH_KEY(branch.c_str()), NTATAG_STATELESS(1), TAG_END());
+  if (ack) {
+    nta_outgoing_destroy(ack);
+  } else {
+    msg_destroy(msg);
+  }
+}
+
+// Keeps an ended attempt's INVITE for 64*T1 (how long a UAS retransmits its final); the
+// set is bounded, oldest first out.
+void Proxy::rememberForAck(const std::string& branch, msg_t* invite) {
+  constexpr std::size_t kMaxEntries = 100000;
+  std::int64_t now = monoMs();
+  while (!ack_base_order_.empty() &&
+         (ack_base_order_.front().first <= now || ack_base_order_.size() >= kMaxEntries)) {
+    auto it = ack_bases_.find(ack_base_order_.front().second);
+    if (it != ack_bases_.end()) {
+      msg_destroy(it->second);
+      ack_bases_.erase(it);
+    }
+    ack_base_order_.pop_front();
+  }
+  auto [it, inserted] = ack_bases_.emplace(branch, invite);
+  if (!inserted) {
+    msg_destroy(invite);
+    return;
+  }
+  ack_base_order_.emplace_back(now + 64 * static_cast<std::int64_t>(config_.t1_ms), branch);
 }
 
 }  // namespace sb::sip

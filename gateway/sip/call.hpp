@@ -18,8 +18,14 @@ namespace sb::sip {
 struct Proxy::Call {
   Proxy* proxy = nullptr;
   nta_incoming_t* irq = nullptr;
-  nta_outgoing_t* orq = nullptr;
-  msg_t* request = nullptr;  // reference to the INVITE as received: the base of each copy
+  nta_outgoing_t* orq = nullptr;  // nta's client transaction, until the first provisional
+  msg_t* request = nullptr;       // reference to the INVITE as received: the base of each copy
+  // The current attempt's forwarded INVITE (a reference, with our Via once sent) and its
+  // branch: what a CANCEL or an ACK for a non-2xx final is built from after the attempt's
+  // transaction was released (Proxy::detach).
+  msg_t* fwd = nullptr;
+  std::string branch;
+  bool detached = false;  // responses of the current attempt arrive by branch (branches_)
   std::shared_ptr<const RoutingSnapshot> snap;
 
   std::vector<core::TrunkIndex> candidates;

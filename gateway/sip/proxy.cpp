@@ -59,9 +59,6 @@ struct Proxy::Relay {
   Proxy* proxy = nullptr;
   nta_incoming_t* irq = nullptr;
   nta_outgoing_t* orq = nullptr;
-  bool is_bye = false;
-  std::string call_id;
-  records::EndReason bye_reason = records::EndReason::CallerBye;
 };
 
 int CallbackAccess::relayResponse(nta_outgoing_magic_t* magic, nta_outgoing_t* orq,
@@ -83,7 +80,6 @@ int CallbackAccess::relayResponse(nta_outgoing_magic_t* magic, nta_outgoing_t* o
                         SIPTAG_SERVER_STR(relay->proxy->server_.c_str()), TAG_END());
   }
   if (status >= 200) {
-    if (relay->is_bye) relay->proxy->callEnded(relay->call_id, relay->bye_reason);
     --relay->proxy->relays_;
     nta_outgoing_destroy(orq);
     relay->proxy->releaseServerTransaction(relay->irq);
@@ -166,6 +162,9 @@ void Proxy::shutdown() {
     su_timer_destroy(sweep_timer_);
     sweep_timer_ = nullptr;
   }
+  for (auto& [branch, invite] : ack_bases_) msg_destroy(invite);
+  ack_bases_.clear();
+  ack_base_order_.clear();
   if (agent_) {
     nta_agent_destroy(agent_);
     agent_ = nullptr;
@@ -369,6 +368,17 @@ int Proxy::onMessage(msg_t* msg, sip_t* sip) {
 // RFC 3261 §16.11: a response with no transaction (a 2xx retransmission after ours ended)
 // is forwarded statelessly by its Via, if the top Via is ours.
 void Proxy::onStrayResponse(msg_t* msg, sip_t* sip) {
+  // Responses to our INVITE attempts after their transaction was released (Proxy::detach),
+  // and late finals of ended attempts: never relayed as they are, except a 2xx of an ended
+  // attempt (below). Our branches start with the prefix forwardToTrunk gives them.
+  if (sip->sip_cseq && sip->sip_cseq->cs_method == sip_method_invite && sip->sip_via &&
+      sip->sip_via->v_branch && std::strncmp(sip->sip_via->v_branch, "z9hG4bK-sb", 10) == 0 &&
+      isOwnVia(sip->sip_via) &&
+      (sip->sip_status->st_status >= 300 || sip->sip_status->st_status < 200 ||
+       branches_.contains(sip->sip_via->v_branch))) {
+    onDetachedResponse(msg, sip);
+    return;
+  }
   if (!sip->sip_via || !isOwnVia(sip->sip_via) || !sip->sip_via->v_next) {
     msg_destroy(msg);
     return;
@@ -477,7 +487,11 @@ void Proxy::onRequest(msg_t* msg, sip_t* sip) {
     }
   }
   if (in_dialog) {
-    forwardStateful(msg, sip);
+    if (method == sip_method_invite) {
+      forwardStateful(msg, sip);
+    } else {
+      forwardStateless(msg, sip);
+    }
     return;
   }
   switch (method) {
@@ -527,13 +541,51 @@ void Proxy::forwardAck(msg_t* msg, sip_t* sip) {
   nta_msg_tsend(agent_, msg, nullptr, TAG_END());
 }
 
-// In-dialog requests (BYE, re-INVITE, UPDATE, INFO, REFER, NOTIFY, PRACK) and anything
-// carrying a To tag: routed by their Route headers, or their Request-URI when none is left.
+// In-dialog requests other than re-INVITE (BYE, UPDATE, INFO, REFER, NOTIFY, PRACK...):
+// forwarded statelessly along their Route set (RFC 3261 §16.11), their responses coming back
+// through onStrayResponse by our stateless Via. Retransmissions are the endpoints' business,
+// exactly as for the ACK of a 2xx. Issue 7: a stateful relay kept ~11 KB per call for
+// 64×T1 (32 s, Timer J of the BYE server transaction) for nothing a proxy needs.
+void Proxy::forwardStateless(msg_t* msg, sip_t* sip) {
+  popOwnRoutes(msg, sip);
+  if (!sip->sip_route && isOwnUri(sip->sip_request->rq_url)) {
+    // Nothing beyond us: the dialog is not one we can route (or it is for us).
+    metrics_.response(481);
+    nta_msg_treply(agent_, msg, SIP_481_NO_TRANSACTION, SIPTAG_SERVER_STR(server_.c_str()),
+                   TAG_END());
+    return;
+  }
+  if (sip->sip_max_forwards) {
+    sip->sip_max_forwards->mf_count--;
+    msg_fragment_clear(sip->sip_max_forwards->mf_common);
+  } else {
+    msg_header_add_make(msg, reinterpret_cast<msg_pub_t*>(sip), sip_max_forwards_class, "70");
+  }
+  if (sip->sip_request->rq_method == sip_method_bye && sip->sip_call_id) {
+    // The caller's BYE carries the caller's tag in From; the called side's in To. The call
+    // ends when its first BYE passes (a retransmission finds nothing left to end).
+    std::string call_id = sip->sip_call_id->i_id;
+    auto why = records::EndReason::CallerBye;
+    auto it = established_.find(call_id);
+    if (it != established_.end() && sip->sip_from && sip->sip_from->a_tag &&
+        it->second.caller_tag != sip->sip_from->a_tag) {
+      why = records::EndReason::CalleeBye;
+    }
+    callEnded(call_id, why);
+  }
+  // A next hop that cannot be reached drops the request (nta frees it); the endpoint's own
+  // retransmission and timeout take over, as they would behind any stateless proxy.
+  nta_msg_tsend(agent_, msg, nullptr, TAG_END());
+}
+
+// re-INVITEs, and anything else carrying a To tag that is not handled statelessly: routed
+// by their Route headers, or their Request-URI when none is left, with a transaction (100
+// Trying upstream, CANCEL carried downstream).
 void Proxy::forwardStateful(msg_t* msg, sip_t* sip) {
   nta_incoming_t* irq = nta_incoming_create(agent_, nullptr, msg, sip, TAG_END());
   if (!irq) return;
   msg_t* original = nta_incoming_getrequest(irq);
-  msg_t* fwd = msg_copy(original);
+  msg_t* fwd = msg_dup(original);  // not msg_copy: a copy keeps the original alive with it
   msg_destroy(original);
   sip_t* fsip = fwd ? sip_object(fwd) : nullptr;
   if (!fsip) {
@@ -558,22 +610,10 @@ void Proxy::forwardStateful(msg_t* msg, sip_t* sip) {
   } else {
     msg_header_add_make(fwd, reinterpret_cast<msg_pub_t*>(fsip), sip_max_forwards_class, "70");
   }
-  auto* relay = new Relay{this, irq, nullptr, false, {}};
-  if (fsip->sip_request->rq_method == sip_method_bye && fsip->sip_call_id) {
-    relay->is_bye = true;
-    relay->call_id = fsip->sip_call_id->i_id;
-    // The caller's BYE carries the caller's tag in From; the called side's in To.
-    auto it = established_.find(relay->call_id);
-    if (it != established_.end() && fsip->sip_from && fsip->sip_from->a_tag &&
-        it->second.caller_tag != fsip->sip_from->a_tag) {
-      relay->bye_reason = records::EndReason::CalleeBye;
-    }
-  }
-  if (fsip->sip_request->rq_method == sip_method_invite) {
-    nta_incoming_treply(irq, SIP_100_TRYING, TAG_END());
-    nta_incoming_bind(irq, &CallbackAccess::relayCancel,
-                      reinterpret_cast<nta_incoming_magic_t*>(relay));
-  }
+  auto* relay = new Relay{this, irq, nullptr};
+  nta_incoming_treply(irq, SIP_100_TRYING, TAG_END());
+  nta_incoming_bind(irq, &CallbackAccess::relayCancel,
+                    reinterpret_cast<nta_incoming_magic_t*>(relay));
   ++relays_;
   relay->orq = nta_outgoing_mcreate(agent_, &CallbackAccess::relayResponse,
                                     reinterpret_cast<nta_outgoing_magic_t*>(relay), nullptr, fwd,

@@ -27,6 +27,7 @@ struct nta_agent_s;
 struct msg_s;
 struct sip_s;
 struct su_timer_s;
+struct nta_outgoing_s;
 
 namespace sb::sip {
 
@@ -98,6 +99,7 @@ class Proxy {
   void onStrayResponse(msg_s* msg, sip_s* sip);
   void newCall(msg_s* msg, sip_s* sip);
   void forwardStateful(msg_s* msg, sip_s* sip);
+  void forwardStateless(msg_s* msg, sip_s* sip);
   void forwardAck(msg_s* msg, sip_s* sip);
   // `reason` nullptr: no Warning/Reason header (403 to an unknown source reveals nothing).
   // A new INVITE refused this way ends as a failed record (decision_: with the routing
@@ -122,6 +124,15 @@ class Proxy {
   void replyToCaller(Call& call, int status, const char* phrase, const char* reason,
                      bool retry_after);
   void endAttempt(Call& call, metrics::TrunkResult result, int code);
+  // Issue 7 (memory per call): nta keeps an INVITE client transaction 32 s after its final
+  // response over UDP (Timer D, fixed in the library) with both messages. At the first
+  // provisional the gateway releases it and handles the rest of the attempt itself:
+  // responses matched by branch, ACK of a non-2xx final, CANCEL.
+  void detach(Call& call, nta_outgoing_s* orq);
+  void onDetachedResponse(msg_s* msg, sip_s* sip);
+  void cancelCurrent(Call& call);
+  void sendAck(msg_s* invite, sip_s const* response, const std::string& branch);
+  void rememberForAck(const std::string& branch, msg_s* invite);
   // The caller has its final non-2xx answer: the call's record, then finishCall.
   void endCall(Call& call, int code, records::Result result, records::FailReason why,
                records::EndReason end);
@@ -177,6 +188,12 @@ class Proxy {
   // Stateless refusals of new INVITEs seen within 64*T1: key hash -> expiry (monoMs).
   std::unordered_map<std::uint64_t, std::int64_t> recent_rejects_;
   std::deque<std::pair<std::int64_t, std::uint64_t>> recent_reject_order_;
+  // Detached attempts in progress: branch -> call.
+  std::unordered_map<std::string, Call*> branches_;
+  // Ended detached attempts within 64*T1: branch -> forwarded INVITE (to ACK a retransmitted
+  // or late non-2xx final, e.g. the 487 after our CANCEL), with expiry order.
+  std::unordered_map<std::string, msg_s*> ack_bases_;
+  std::deque<std::pair<std::int64_t, std::string>> ack_base_order_;
 };
 
 }  // namespace sb::sip

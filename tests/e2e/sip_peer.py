@@ -404,6 +404,9 @@ class Loop:
             record["headers"] = {n: v for n, v in req.headers
                                  if n.startswith("x-") or n in ("record-route", "max-forwards")}
             record["request_uri"] = req.start.split(" ")[1] if " " in req.start else ""
+            record["branch"] = req.branch()
+            record["cseq"] = req.get("cseq")
+            record["to"] = req.get("to")
         record.update(fields)
         self.events.write(json.dumps(record, ensure_ascii=False) + "\n")
         self.events.flush()

@@ -99,6 +99,7 @@ class ProbingCase(tc.GatewayTestCase):
 
     probe = PROBE
     peers = {}
+    extra_sip = {}  # more gateway.yaml `sip:` settings of a test class
 
     @classmethod
     def setUpClass(cls):
@@ -121,7 +122,7 @@ class ProbingCase(tc.GatewayTestCase):
                 cls.peer_procs[trunk] = peer
             cls.gw = h.Gateway(tc.daemon_binary(), cls.workdir, cls.redis.address,
                                failover_timeout_ms=tc.FAILOVER_MS,
-                               extra_sip={"probe": flow_map(cls.probe)})
+                               extra_sip=dict(cls.extra_sip, probe=flow_map(cls.probe)))
             cls.stack.callback(cls._stop_gateway)
             cls.gw.start()
             cls.gw_re = h.re_escape(cls.gw.sip_address)
