@@ -152,7 +152,7 @@ sb::core::TableSpec largeSpec() {
   for (int t = 10; t <= 29; ++t) {
     for (int city = 1; city <= 99; ++city) {
       for (int county = 1; county <= 99 && spec.routes.size() < 100008; ++county) {
-        char key[16];
+        char key[32];
         std::snprintf(key, sizeof key, "41%02d%02d/%d", city, county, t);
         spec.routes.push_back(
             {key,
