@@ -335,6 +335,7 @@ bool storeAdminState(App& app, const std::string& trunk, core::AdminState state,
 // A round of the cluster view, applied on the SIP thread: admin states (absent = enabled)
 // and the calls other live instances hold, per trunk of the table in force.
 void applyClusterUpdate(App& app, const redis::ClusterState::Update& update) {
+  app.proxy->setInstances(update.live_instances);  // trunks' cps shared by the live instances
   const sip::RoutingSnapshot* snap = app.proxy->snapshot();
   if (!snap) return;
   for (const auto& t : snap->table->trunks()) {

@@ -7,9 +7,13 @@ namespace sb::core {
 
 namespace {
 
-// SPEC §4 calls per second: up to one second's worth at once, then `cps` a second.
-TokenBucket rateBucket(std::uint32_t cps, std::int64_t now_ms) {
-  return TokenBucket(cps, std::max<std::uint32_t>(cps, 1), now_ms);
+// SPEC §4 calls per second, cluster-wide: the trunk's rate is shared evenly by the live
+// instances (each takes cps / instances a second, up to one second's worth at once, at least
+// one call), so the sum over the cluster stays within `cps` with no Redis round trip per call.
+TokenBucket rateBucket(std::uint32_t cps, std::size_t instances, std::int64_t now_ms) {
+  const double rate =
+      static_cast<double>(cps) / static_cast<double>(std::max<std::size_t>(instances, 1));
+  return TokenBucket(rate, std::max(rate, 1.0), now_ms);
 }
 
 }  // namespace
@@ -98,7 +102,7 @@ void Admission::applyTrunks(std::span<const Trunk> trunks, std::int64_t now_ms) 
     // A new trunk, or a new rate: a fresh (full) bucket. Otherwise the tokens carry over, so
     // a reload is no way round the rate.
     if (new_rate) {
-      record.bucket = rateBucket(trunks[i].cps, now_ms);
+      record.bucket = rateBucket(trunks[i].cps, instances_, now_ms);
       record.bucket_ready = true;
     }
     by_index_[i] = &record;
@@ -122,6 +126,15 @@ bool Admission::setAdminState(std::string_view trunk, AdminState state) {
 AdminState Admission::adminState(std::string_view trunk) const {
   const TrunkAdmission* info = this->trunk(trunk);
   return info ? info->admin : AdminState::Enabled;
+}
+
+void Admission::setInstances(std::size_t instances, std::int64_t now_ms) {
+  instances = std::max<std::size_t>(instances, 1);
+  if (instances == instances_) return;
+  instances_ = instances;
+  for (auto& [name, record] : records_) {
+    if (record.bucket_ready) record.bucket = rateBucket(record.info.cps, instances_, now_ms);
+  }
 }
 
 bool Admission::setCallsElsewhere(std::string_view trunk, std::uint32_t calls) {

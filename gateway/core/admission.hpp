@@ -83,7 +83,7 @@ struct TrunkAdmission {
                           // admin state
   AdminState admin = AdminState::Enabled;
   std::uint32_t capacity = 0;   // max concurrent calls (cluster-wide), 0 = unlimited
-  std::uint32_t cps = 0;        // max new calls per second on this instance, 0 = unlimited
+  std::uint32_t cps = 0;        // max new calls per second (cluster-wide), 0 = unlimited
   std::uint32_t active = 0;     // calls holding the trunk on this instance
   std::uint32_t elsewhere = 0;  // calls holding it on other instances (setCallsElsewhere)
   std::uint64_t admitted = 0;   // totals since start, carried over reloads
@@ -118,6 +118,11 @@ class Admission {
   // Calls other instances hold on this trunk (from their Redis leases), posted to the SIP
   // thread by the Redis thread. Returns whether the trunk is in the current table.
   bool setCallsElsewhere(std::string_view trunk, std::uint32_t calls);
+  // Live instances sharing the trunks (this one included, from the Redis heartbeats): each
+  // instance admits cps / instances calls a second per trunk. A change rebuilds the rate
+  // buckets (full). Fewer than 1 counts as 1 (Redis unreachable: this instance alone).
+  void setInstances(std::size_t instances, std::int64_t now_ms);
+  std::size_t instances() const { return instances_; }
 
   // Whether a new call could take the trunk now (admin state, capacity, rate), taking
   // nothing. Health is not admission's: see skipReason().
@@ -150,6 +155,7 @@ class Admission {
   std::uint64_t unknownReleases() const { return unknown_releases_; }
 
  private:
+  std::size_t instances_ = 1;
   struct Record {
     TrunkAdmission info;
     TokenBucket bucket;    // used when info.cps > 0

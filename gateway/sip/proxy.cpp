@@ -217,6 +217,8 @@ void Proxy::setCallsElsewhere(const std::string& trunk, std::uint32_t calls) {
   admission_.setCallsElsewhere(trunk, calls);
 }
 
+void Proxy::setInstances(std::size_t instances) { admission_.setInstances(instances, monoMs()); }
+
 std::unordered_map<std::string, std::uint32_t> Proxy::localCalls() const {
   std::unordered_map<std::string, std::uint32_t> out;
   if (!snapshot_) return out;

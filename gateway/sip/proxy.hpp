@@ -66,6 +66,8 @@ class Proxy {
   // Trunk operations (issue 5), all on the SIP thread.
   bool setAdminState(const std::string& trunk, core::AdminState state);
   void setCallsElsewhere(const std::string& trunk, std::uint32_t calls);
+  // Live gateway instances sharing one Redis: each admits cps / instances per trunk.
+  void setInstances(std::size_t instances);
   // This instance's calls per trunk (for the cluster-wide capacity view).
   std::unordered_map<std::string, std::uint32_t> localCalls() const;
   // JSON of every trunk (name empty) or of one, with live state; false: no such trunk.

@@ -108,6 +108,55 @@ TEST_CASE("calls per second through the token bucket", "[admission]") {
   CHECK(a.activeCalls(1) == 3);
 }
 
+TEST_CASE("calls per second are shared by the live instances (cluster-wide cps)", "[admission]") {
+  // js-province: 10 calls/s across the cluster. Two instances: 5 a second each, so the two
+  // together never exceed 10; back to one instance: 10 again.
+  Admission a = sampleAdmission(0);
+  CHECK(a.instances() == 1);
+  a.setInstances(2, 1'000);
+  CHECK(a.instances() == 2);
+  int admitted = 0;
+  for (CallId call = 1; call <= 20; ++call) {
+    if (a.acquire(2, call, 1'000) == AdmitResult::Admitted) {
+      ++admitted;
+      CHECK(a.release(call));  // capacity 2 must not be what limits here
+    }
+  }
+  CHECK(admitted == 5);
+  CHECK(a.acquire(2, 100, 1'199) == AdmitResult::RateLimited);
+  CHECK(a.acquire(2, 100, 1'200) == AdmitResult::Admitted);  // one token per 200 ms
+  CHECK(a.release(100));
+  // A rate below one call per instance still lets one call through at once, then
+  // cps / instances a second: js-nanjing's 2 calls/s over 4 instances is one per 2 s.
+  a.setInstances(4, 5'000);
+  CHECK(a.acquire(1, 200, 5'000) == AdmitResult::Admitted);
+  CHECK(a.acquire(1, 201, 6'999) == AdmitResult::RateLimited);
+  CHECK(a.acquire(1, 201, 7'000) == AdmitResult::Admitted);
+  // Zero instances (no heartbeat seen) counts as this one alone.
+  a.setInstances(0, 10'000);
+  CHECK(a.instances() == 1);
+  int alone = 0;
+  for (CallId call = 300; call < 320; ++call) {
+    if (a.acquire(2, call, 10'000) == AdmitResult::Admitted) {
+      ++alone;
+      CHECK(a.release(call));
+    }
+  }
+  CHECK(alone == 10);
+  // A reload keeps the shared rate.
+  a.setInstances(2, 20'000);
+  const std::vector<Trunk> trunks = sampleTrunks();
+  a.applyTrunks(trunks, 20'000);
+  int after_reload = 0;
+  for (CallId call = 400; call < 420; ++call) {
+    if (a.acquire(2, call, 20'000) == AdmitResult::Admitted) {
+      ++after_reload;
+      CHECK(a.release(call));
+    }
+  }
+  CHECK(after_reload == 5);
+}
+
 TEST_CASE("capacity and rate together: capacity is checked first, no token spent on a full trunk",
           "[admission]") {
   Admission a = sampleAdmission();
