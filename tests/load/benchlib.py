@@ -42,7 +42,8 @@ def build_type(build_dir):
 
 # --- /proc ------------------------------------------------------------------------------
 
-def _status_kb(pid, field):
+def status_kb(pid, field):
+    """A kB field of /proc/PID/status (`field` with its colon, e.g. "VmRSS:"); 0 when unreadable."""
     try:
         with open("/proc/%d/status" % pid, encoding="utf-8") as f:
             for line in f:
@@ -54,11 +55,11 @@ def _status_kb(pid, field):
 
 
 def proc_rss_kb(pid):
-    return _status_kb(pid, "VmRSS:")
+    return status_kb(pid, "VmRSS:")
 
 
 def proc_hwm_kb(pid):
-    return _status_kb(pid, "VmHWM:")
+    return status_kb(pid, "VmHWM:")
 
 
 def proc_pss_kb(pid):
@@ -249,23 +250,25 @@ def peer_counts(uas):
         return 0, 0
 
 
-def start_gateway(daemon, workdir, redis_address, sip_port=None, extra_sip=None):
+def start_gateway(daemon, workdir, redis_address, sip_port=None, extra_sip=None, extra_redis=None,
+                  log_level="warn"):
     """The gateway without limits that would cap the offered load: every call comes from
     one source address (the per-source flood limit, 500/s by default, is lifted) and
     max_in_progress is raised. A daemon older than the flood limit rejects its keys (unknown
     keys are errors): then it is started without them. `extra_sip`: more sip: keys."""
     unlimited = {"max_in_progress": 50000, "flood_rate": 1000000, "flood_burst": 1000000}
     unlimited.update(extra_sip or {})
-    gw = h.Gateway(daemon, workdir, redis_address, failover_timeout_ms=2000, log_level="warn",
-                   extra_sip=unlimited, sip_port=sip_port)
+    gw = h.Gateway(daemon, workdir, redis_address, failover_timeout_ms=2000, log_level=log_level,
+                   extra_sip=unlimited, extra_redis=extra_redis, sip_port=sip_port)
     try:
         return gw.start()
     except h.HarnessError:
         if "flood_" not in gw.log_tail():
             raise
     gw.stop()
-    gw = h.Gateway(daemon, workdir, redis_address, failover_timeout_ms=2000, log_level="warn",
-                   extra_sip=dict({"max_in_progress": 50000}, **(extra_sip or {})), sip_port=sip_port)
+    gw = h.Gateway(daemon, workdir, redis_address, failover_timeout_ms=2000, log_level=log_level,
+                   extra_sip=dict({"max_in_progress": 50000}, **(extra_sip or {})),
+                   extra_redis=extra_redis, sip_port=sip_port)
     return gw.start()
 
 

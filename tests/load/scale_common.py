@@ -18,27 +18,11 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "e2e"))
 
 import harness as h  # noqa: E402
 
-
-def find_build_dir(explicit):
-    """--build-dir, else build-release when it holds a daemon, else build."""
-    if explicit:
-        return os.path.abspath(explicit)
-    for name in ("build-release", "build"):
-        d = os.path.join(h.REPO, name)
-        if os.access(os.path.join(d, "gateway", "app", "switchboard"), os.X_OK):
-            return d
-    return os.path.join(h.REPO, "build")
+import benchlib  # noqa: E402
 
 
-def build_type(build_dir):
-    try:
-        with open(os.path.join(build_dir, "CMakeCache.txt"), encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("CMAKE_BUILD_TYPE:"):
-                    return line.split("=", 1)[1].strip() or "(none)"
-    except OSError:
-        pass
-    return "?"
+find_build_dir = benchlib.find_build_dir
+build_type = benchlib.build_type
 
 
 def binaries(build_dir):
@@ -51,14 +35,7 @@ def binaries(build_dir):
 
 def proc_status_kb(pid, field):
     """A kB field of /proc/PID/status (VmRSS, VmHWM, RssAnon...); 0 when unreadable."""
-    try:
-        with open("/proc/%d/status" % pid, encoding="utf-8") as f:
-            for line in f:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1])
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0
+    return benchlib.status_kb(pid, field + ":")
 
 
 def rss_mb(pid):
@@ -109,13 +86,9 @@ class PeakRss:
 
 def start_gateway(daemon, workdir, redis_address, extra_sip=None, extra_redis=None,
                   log_level="warn"):
-    """The gateway without the limits that would cap a benchmark: every call comes from one
-    source address (the per-source flood limit is lifted) and max_in_progress is raised."""
-    sip = {"max_in_progress": 50000, "flood_rate": 1000000, "flood_burst": 1000000}
-    sip.update(extra_sip or {})
-    gw = h.Gateway(daemon, workdir, redis_address, failover_timeout_ms=2000, log_level=log_level,
-                   extra_sip=sip, extra_redis=extra_redis)
-    return gw.start()
+    """The gateway without the limits that would cap a benchmark (benchlib.start_gateway)."""
+    return benchlib.start_gateway(daemon, workdir, redis_address, extra_sip=extra_sip,
+                                  extra_redis=extra_redis, log_level=log_level)
 
 
 def _value(metrics, name, **labels):
