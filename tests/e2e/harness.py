@@ -20,6 +20,7 @@ import errno
 import http.client
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -124,22 +125,45 @@ def wait_until(predicate, timeout, interval=0.05, what="condition"):
 _handed_out = set()
 
 
+def _ephemeral_range():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range", encoding="ascii") as f:
+            low, high = (int(x) for x in f.read().split())
+            return low, high
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
+def _bindable(host, port):
+    for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+        with socket.socket(socket.AF_INET, kind) as s:
+            try:
+                s.bind((host, port))
+            except OSError:
+                return False
+    return True
+
+
 def free_port(host="127.0.0.1"):
     """A port that is free for both UDP and TCP on `host` right now, never handed out
-    twice by this process."""
+    twice by this process. Taken below the kernel's ephemeral range when there is room:
+    a port from that range can be handed by the kernel to any socket bound to port 0 (a
+    resolver, an outgoing connection) between this call and the bind of whoever it is for."""
+    low, _ = _ephemeral_range()
+    if low > 12000:
+        rng = random.Random(os.getpid() ^ int(time.monotonic_ns()))
+        for _ in range(500):
+            port = rng.randrange(10000, low)
+            if port not in _handed_out and _bindable(host, port):
+                _handed_out.add(port)
+                return port
     for _ in range(200):
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
             t.bind((host, 0))
             port = t.getsockname()[1]
-            if port in _handed_out:
-                continue
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
-                try:
-                    u.bind((host, port))
-                except OSError:
-                    continue
-        _handed_out.add(port)
-        return port
+        if port not in _handed_out and _bindable(host, port):
+            _handed_out.add(port)
+            return port
     raise HarnessError("no free port found")
 
 
