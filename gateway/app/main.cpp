@@ -16,6 +16,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <functional>
@@ -30,6 +31,7 @@
 
 #include "admin/admin_server.hpp"
 #include "admin/status_page.hpp"
+#include "app/supervisor.hpp"
 #include "config/config.hpp"
 #include "core/admission.hpp"
 #include "core/china_time.hpp"
@@ -184,9 +186,34 @@ void drainTick(su_root_magic_t*, su_timer_t*, su_timer_arg_t*) {
   }
 }
 
+// "records.jsonl" -> "records.w1.jsonl": each worker writes files of its own.
+std::string workerFileName(const std::string& path, int index) {
+  if (path.empty()) return path;
+  const std::string tag = ".w" + std::to_string(index);
+  const std::size_t slash = path.rfind('/');
+  const std::size_t dot = path.rfind('.');
+  if (dot == std::string::npos || (slash != std::string::npos && dot < slash) ||
+      dot == (slash == std::string::npos ? 0 : slash + 1)) {
+    return path + tag;
+  }
+  return path.substr(0, dot) + tag + path.substr(dot);
+}
+
+// Worker `index` of several (sip.workers): its own admin and metrics port (port + index) and
+// record files; its private SIP ports follow from sip.worker_index (sip/proxy.cpp).
+void applyWorker(config::GatewayConfig& c, int index) {
+  if (index < 0) return;
+  c.sip.worker_index = index;
+  if (c.metrics.port != 0) c.metrics.port += index;
+  if (c.admin.port != 0) c.admin.port += index;
+  c.records.file = workerFileName(c.records.file, index);
+  c.records.spill_file = workerFileName(c.records.spill_file, index);
+}
+
 // SIGHUP: re-read gateway.yaml; build aside, validate, swap, keep the last good one.
 bool reloadConfig(App& app) {
   config::ConfigResult loaded = config::loadConfigFile(app.config.source);
+  if (loaded.config) applyWorker(*loaded.config, app.config.sip.worker_index);
   if (!loaded.config) {
     app.metrics.configReload(false);
     for (const auto& e : loaded.errors) {
@@ -206,11 +233,14 @@ bool reloadConfig(App& app) {
       next.redis.port != app.config.redis.port || next.redis.prefix != app.config.redis.prefix ||
       next.metrics.host != app.config.metrics.host ||
       next.metrics.port != app.config.metrics.port || next.admin.host != app.config.admin.host ||
-      next.admin.port != app.config.admin.port || next.records != app.config.records) {
-    SB_LOG(log::Level::Warn, log::Line("config_reload_partial")
-                                 .kv("note",
-                                     "listen addresses, redis and records changes take effect "
-                                     "after a restart"));
+      next.admin.port != app.config.admin.port || next.records != app.config.records ||
+      next.sip.workers != app.config.sip.workers ||
+      next.sip.worker_port_offset != app.config.sip.worker_port_offset) {
+    SB_LOG(log::Level::Warn,
+           log::Line("config_reload_partial")
+               .kv("note",
+                   "listen addresses, workers, redis and records changes take effect "
+                   "after a restart"));
   }
   app.proxy->reconfigure(next.sip);
   log::Level level = log::Level::Info;
@@ -218,6 +248,8 @@ bool reloadConfig(App& app) {
   log::setLevel(level);
   std::string source = app.config.source;
   auto listen = app.config.sip.listen;
+  const auto workers = app.config.sip.workers;
+  const auto worker_port_offset = app.config.sip.worker_port_offset;
   auto redis = app.config.redis;
   auto metrics = app.config.metrics;
   auto admin = app.config.admin;
@@ -227,6 +259,8 @@ bool reloadConfig(App& app) {
   app.config.admin_token = token;  // the admin listener keeps the token it started with
   app.config.source = source;
   app.config.sip.listen = listen;
+  app.config.sip.workers = workers;
+  app.config.sip.worker_port_offset = worker_port_offset;
   app.config.redis = redis;
   app.config.metrics = metrics;
   app.config.admin = admin;
@@ -351,7 +385,8 @@ void applyClusterUpdate(App& app, const redis::ClusterState::Update& update) {
 void usage() {
   std::cout << "usage: switchboard --config FILE [--check-config]\n"
                "  --config FILE     gateway.yaml to run with\n"
-               "  --check-config    validate FILE, print errors with file:line, exit\n";
+               "  --check-config    validate FILE, print errors with file:line, exit\n"
+               "  (--worker I       internal: started by the supervisor when sip.workers > 1)\n";
 }
 
 }  // namespace
@@ -359,10 +394,20 @@ void usage() {
 int main(int argc, char** argv) {
   std::string config_path;
   bool check_only = false;
+  int worker_index = -1;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--config" && i + 1 < argc) {
       config_path = argv[++i];
+    } else if (arg == "--worker" && i + 1 < argc) {
+      const std::string text = argv[++i];
+      char* end = nullptr;
+      const long index = std::strtol(text.c_str(), &end, 10);
+      if (text.empty() || *end != '\0' || index < 0 || index > 63) {
+        std::cerr << "switchboard: --worker needs an index 0..63\n";
+        return 2;
+      }
+      worker_index = static_cast<int>(index);
     } else if (arg == "--check-config") {
       check_only = true;
     } else if (arg == "--help" || arg == "-h") {
@@ -387,6 +432,22 @@ int main(int argc, char** argv) {
     std::cout << config_path << ": ok\n";
     return 0;
   }
+  if (worker_index < 0 && loaded.config->sip.workers > 1) {
+    log::Level supervisor_level = log::Level::Info;
+    log::parseLevel(loaded.config->log.level, supervisor_level);
+    log::setLevel(supervisor_level);
+    char self[4096] = {};
+    const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    return app::superviseWorkers(n > 0 ? std::string(self, static_cast<std::size_t>(n)) : argv[0],
+                                 config_path, loaded.config->sip.workers);
+  }
+  if (worker_index >= 0 && static_cast<unsigned>(worker_index) >= loaded.config->sip.workers) {
+    std::cerr << "switchboard: --worker " << worker_index << " but sip.workers is "
+              << loaded.config->sip.workers << "\n";
+    return 2;
+  }
+  applyWorker(*loaded.config, worker_index);
+  if (worker_index >= 0) log::setProcessTag("worker=" + std::to_string(worker_index) + " ");
 
   App app;
   g_app = &app;

@@ -2,11 +2,13 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <map>
 #include <sstream>
+#include <thread>
 
 namespace sb::config {
 namespace {
@@ -248,6 +250,12 @@ void parseInto(const YAML::Node& root, Reader& r, GatewayConfig& cfg) {
                       [&](const YAML::Node& v) {
                         r.readUint(v, "sip.flood_burst", s.flood_burst, 1, 1000000);
                       }},
+                     {"workers",
+                      [&](const YAML::Node& v) { r.readUint(v, "sip.workers", s.workers, 0, 64); }},
+                     {"worker_port_offset",
+                      [&](const YAML::Node& v) {
+                        r.readUint(v, "sip.worker_port_offset", s.worker_port_offset, 1, 60000);
+                      }},
                      {"max_message_bytes",
                       [&](const YAML::Node& v) {
                         r.readUint(v, "sip.max_message_bytes", s.max_message_bytes, 1024, 1 << 20);
@@ -401,6 +409,42 @@ void parseInto(const YAML::Node& root, Reader& r, GatewayConfig& cfg) {
     r.error(root, "redis.lease_ms must exceed two redis.cluster_interval_ms");
   }
   if (cfg.sip.t2_ms < cfg.sip.t1_ms) r.error(root, "sip.t2_ms must not be below sip.t1_ms");
+  if (cfg.sip.workers == 0) {
+    cfg.sip.workers = std::max(1u, std::thread::hardware_concurrency());
+  }
+  if (cfg.sip.workers > 1) {
+    auto at = [&root](const char* key) {
+      const YAML::Node sip = root["sip"];
+      const YAML::Node n = sip[key];
+      return n.IsDefined() ? n : sip;
+    };
+    // Every worker's private port, and its admin and metrics port (port + worker index),
+    // must exist and must not be one of the shared listen ports.
+    for (const auto& l : cfg.sip.listen) {
+      const long first = static_cast<long>(l.port) + cfg.sip.worker_port_offset;
+      const long last = first + cfg.sip.workers - 1;
+      if (l.port == 0 || last > 65535) {
+        r.error(at("workers"), "sip.workers: the private ports of listen port " +
+                                   std::to_string(l.port) + " (" + std::to_string(first) + "-" +
+                                   std::to_string(last) + ") must be fixed ports up to 65535");
+        break;
+      }
+      for (const auto& other : cfg.sip.listen) {
+        if (other.port >= first && other.port <= last) {
+          r.error(at("worker_port_offset"), "sip.worker_port_offset: worker port " +
+                                                std::to_string(other.port) +
+                                                " is also a listen port");
+        }
+      }
+    }
+    for (const HttpListen* h : {&cfg.metrics, &cfg.admin}) {
+      if (h->port != 0 && h->port + static_cast<long>(cfg.sip.workers) - 1 > 65535) {
+        r.error(at("workers"), "sip.workers: one " +
+                                   std::string(h == &cfg.metrics ? "metrics" : "admin") +
+                                   " port per worker (port + index) must stay below 65536");
+      }
+    }
+  }
   if (!cfg.records.stream && cfg.records.file.empty()) {
     r.error(root["records"],
             "records.stream: false needs records.file (else every record is lost)");

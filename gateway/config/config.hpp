@@ -50,6 +50,15 @@ struct SipConfig {
   std::uint32_t flood_rate = 500;  // requests per second per source address
   std::uint32_t flood_burst = 1000;
   ProbeSettings probe;
+  // Issue 7 (cores): SIP worker processes. 1: the daemon itself handles SIP. N > 1: a
+  // supervisor starts N workers that share every listen port (SO_REUSEPORT: the kernel
+  // hashes each source address and port to one worker) and each also listens on a private
+  // port, listen port + worker_port_offset + worker index, used in its Via and Record-Route
+  // so responses and in-dialog requests reach the worker holding the call. 0: one per core.
+  std::uint32_t workers = 1;
+  std::uint32_t worker_port_offset = 100;
+  // Set by the supervisor for a worker process (not read from the file): -1 = not a worker.
+  int worker_index = -1;
 };
 
 struct RedisConfig {

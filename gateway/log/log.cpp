@@ -27,6 +27,12 @@ const char* levelName(Level level) {
 
 void setLevel(Level level) { g_level.store(static_cast<int>(level)); }
 
+namespace {
+std::string g_process_tag;  // set once at start-up, before any other thread
+}  // namespace
+
+void setProcessTag(std::string_view tag) { g_process_tag = tag; }
+
 bool parseLevel(std::string_view text, Level& out) {
   if (text == "debug")
     out = Level::Debug;
@@ -56,7 +62,7 @@ void write(Level level, std::string_view fields) {
   std::snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
   std::lock_guard<std::mutex> lock(g_write_mutex);
-  std::fprintf(stderr, "ts=%s level=%s %.*s\n", ts, levelName(level),
+  std::fprintf(stderr, "ts=%s level=%s %s%.*s\n", ts, levelName(level), g_process_tag.c_str(),
                static_cast<int>(fields.size()), fields.data());
   std::fflush(stderr);
 }

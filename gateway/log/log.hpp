@@ -13,6 +13,9 @@ namespace sb::log {
 enum class Level : int { Debug = 0, Info = 1, Warn = 2, Error = 3 };
 
 void setLevel(Level level);
+// Text put before every line's fields, e.g. "worker=1 " in a worker process (sip.workers).
+// Set once at start-up, before other threads start.
+void setProcessTag(std::string_view tag);
 bool parseLevel(std::string_view text, Level& out);
 bool enabled(Level level);
 void write(Level level, std::string_view fields);

@@ -10,6 +10,7 @@
 #include "log/log.hpp"
 #include "sip/call.hpp"
 #include "sip/prober.hpp"
+#include "sip/reuseport.hpp"
 #include "sip/sofia.hpp"
 
 namespace sb::sip {
@@ -119,9 +120,33 @@ bool Proxy::start(su_root_t* root, std::string& error) {
     error = "cannot create SIP agent";
     return false;
   }
-  for (const auto& l : config_.listen) {
+  // A worker of several (config.hpp, sip.workers) first listens on its private ports: the
+  // first tport of a transport is the one nta sends requests through, so this worker's Via
+  // and Record-Route name its private port and responses and in-dialog requests come back
+  // to it, whichever worker the kernel hands the shared port's traffic to.
+  const bool worker = config_.worker_index >= 0 && config_.workers > 1;
+  struct Bind {
+    config::ListenAddress address;
+    bool shared;
+  };
+  std::vector<Bind> binds;
+  if (worker) {
+    for (const auto& l : config_.listen) {
+      config::ListenAddress p = l;
+      p.port = l.port + static_cast<int>(config_.worker_port_offset) + config_.worker_index;
+      binds.push_back({p, false});
+    }
+  }
+  for (const auto& l : config_.listen) binds.push_back({l, worker});
+  for (const auto& [l, shared] : binds) {
     std::string url = "sip:" + hostForUri(l.host) + ":" + std::to_string(l.port) +
                       ";transport=" + config::transportName(l.transport);
+    if (shared && !shareListenPort(l.port)) {
+      error = "too many shared listen ports";
+      nta_agent_destroy(agent_);
+      agent_ = nullptr;
+      return false;
+    }
     // A burst must not overflow the kernel's default 208 KiB UDP buffer: loss there costs
     // retransmissions (measured in tests/load). The kernel caps it at net.core.rmem_max.
     if (nta_agent_add_tport(agent_, URL_STRING_MAKE(url.c_str()),
@@ -135,7 +160,7 @@ bool Proxy::start(su_root_t* root, std::string& error) {
     }
     own_.emplace_back(l.host, std::to_string(l.port));
     // RFC 3261 §16.6 item 4: our Record-Route, one per transport so the far end reaches us
-    // on the transport the dialog uses.
+    // on the transport the dialog uses (a worker's: its private port, added first).
     std::string rr = "<sip:" + hostForUri(l.host) + ":" + std::to_string(l.port) +
                      (l.transport == config::Transport::Tcp ? ";transport=tcp" : "") + ";lr>";
     if (l.transport == config::Transport::Tcp) {

@@ -167,6 +167,20 @@ def free_port(host="127.0.0.1"):
     raise HarnessError("no free port found")
 
 
+def free_port_run(count, host="127.0.0.1"):
+    """`count` consecutive ports free for UDP and TCP (below the ephemeral range, like
+    free_port): a gateway with sip.workers uses port + offset + worker index."""
+    low, _ = _ephemeral_range()
+    rng = random.Random(os.getpid() ^ int(time.monotonic_ns()))
+    for _ in range(500):
+        first = rng.randrange(10000, max(10001, min(low, 65535) - count))
+        run = range(first, first + count)
+        if all(p not in _handed_out and _bindable(host, p) for p in run):
+            _handed_out.update(run)
+            return first
+    raise HarnessError("no run of %d free ports found" % count)
+
+
 def udp_port_bound(host, port):
     """True when something is bound to UDP host:port (we cannot bind it ourselves)."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
@@ -363,15 +377,16 @@ class Gateway:
     """The switchboard daemon with a gateway.yaml of its own in `workdir`."""
 
     def __init__(self, binary, workdir, redis_address, failover_timeout_ms=500,
-                 log_level="info", sip_port=None, extra_sip=None, extra_redis=None, env=None):
+                 log_level="info", sip_port=None, extra_sip=None, extra_redis=None, env=None,
+                 metrics_port=None, admin_port=None):
         self.binary = binary
         self.workdir = workdir
         self.redis_address = redis_address
         self.failover_timeout_ms = failover_timeout_ms
         self.log_level = log_level
         self.sip_port = sip_port or free_port()
-        self.metrics_port = free_port()
-        self.admin_port = free_port()
+        self.metrics_port = metrics_port or free_port()
+        self.admin_port = admin_port or free_port()
         self.extra_sip = extra_sip or {}
         self.extra_redis = extra_redis or {}
         self.env = env  # extra environment variables of the daemon (e.g. SWITCHBOARD_ADMIN_TOKEN)

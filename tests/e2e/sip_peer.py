@@ -407,6 +407,7 @@ class Loop:
             record["branch"] = req.branch()
             record["cseq"] = req.get("cseq")
             record["to"] = req.get("to")
+            record["via"] = req.get("via")
         record.update(fields)
         self.events.write(json.dumps(record, ensure_ascii=False) + "\n")
         self.events.flush()

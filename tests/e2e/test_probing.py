@@ -122,13 +122,19 @@ class ProbingCase(tc.GatewayTestCase):
                 cls.peer_procs[trunk] = peer
             cls.gw = h.Gateway(tc.daemon_binary(), cls.workdir, cls.redis.address,
                                failover_timeout_ms=tc.FAILOVER_MS,
-                               extra_sip=dict(cls.extra_sip, probe=flow_map(cls.probe)))
+                               extra_sip=dict(cls.extra_sip, probe=flow_map(cls.probe)),
+                               **cls.gateway_options())
             cls.stack.callback(cls._stop_gateway)
             cls.gw.start()
             cls.gw_re = h.re_escape(cls.gw.sip_address)
         except BaseException:
             cls.stack.close()
             raise
+
+    @classmethod
+    def gateway_options(cls):
+        """More keyword arguments of harness.Gateway (ports) for a test class."""
+        return {}
 
     @classmethod
     def edit_tables(cls, trunks_yaml):

@@ -228,29 +228,68 @@ class Direct:
 
 
 class Switchboard:
+    """The gateway; with `workers` > 1 a supervisor and that many SIP worker processes that
+    share the listen port (gateway.yaml sip.workers). The kernel spreads the shared port's
+    traffic by source address and port, so its UAC sends each call from a socket of its own
+    (SIPp -t un); with one worker the UAC uses one socket, like for every other system."""
     kind = "switchboard"
-    name = "switchboard"
 
-    def __init__(self, daemon, workdir, redis_address, extra_sip=None):
+    def __init__(self, daemon, workdir, redis_address, extra_sip=None, workers=1):
         self.daemon = daemon
-        self.extra_sip = extra_sip or {}
-        self.workdir = os.path.join(workdir, "switchboard")
+        self.workers = workers
+        self.name = "switchboard" if workers == 1 else "switchboard/%d" % workers
+        self.extra_sip = dict(extra_sip or {})
+        self.gateway_options = {}
+        self.workdir = os.path.join(workdir, self.name.replace("/", "-"))
         os.makedirs(self.workdir, exist_ok=True)
         self.redis_address = redis_address
         self.gw = None
-        self.sip_port = h.free_port()
+        if workers > 1:
+            self.sip_port = h.free_port_run(2 + workers)
+            self.extra_sip.update({"workers": workers, "worker_port_offset": 1})
+            self.gateway_options = {"admin_port": h.free_port_run(workers),
+                                    "metrics_port": h.free_port_run(workers)}
+            self.uac_transport = "un"
+        else:
+            self.sip_port = h.free_port()
+            self.uac_transport = "u1"
 
     @property
     def target(self):
         return "127.0.0.1:%d" % self.sip_port
 
+    @property
+    def sip_ports(self):
+        return [self.sip_port] + ([self.sip_port + 1 + i for i in range(self.workers)]
+                                  if self.workers > 1 else [])
+
     def start(self):
         self.gw = start_gateway(self.daemon, self.workdir, self.redis_address, sip_port=self.sip_port,
-                                extra_sip=self.extra_sip)
+                                extra_sip=self.extra_sip, **self.gateway_options)
+        if self.workers > 1:
+            h.wait_until(lambda: all(self.ready(i) for i in range(self.workers)), 20.0,
+                         what="%d workers ready" % self.workers)
         return self
 
+    def ready(self, index):
+        try:
+            return h.http_get("127.0.0.1", self.gw.admin_port + index, "/readyz")[0] == 200
+        except OSError:
+            return False
+
+    def metrics(self):
+        """Every worker's /metrics, summed series by series."""
+        total = {}
+        for i in range(self.workers):
+            status, body = h.http_get("127.0.0.1", self.gw.admin_port + i, "/metrics")
+            if status != 200:
+                raise BenchError("%s worker %d: /metrics answered %d" % (self.name, i, status))
+            for k, v in h.parse_metrics(body).items():
+                total[k] = total.get(k, 0.0) + v
+        return total
+
     def pids(self):
-        return [self.gw.pid()] if self.gw and self.gw.pid() else []
+        return descendants(self.gw.pid()) if self.gw and self.gw.pid() else []
 
     def alive(self):
         return self.gw is not None and self.gw.alive()
@@ -358,9 +397,11 @@ class Run:
         return h.run_uac(os.path.join(HERE, "uac-compare.xml"), system.target, "12333", stepdir,
                          params={"HOLD_MS": max(1, self.args.hold_ms), "DIRECT_ACTION": action},
                          calls=calls, rate=rate, ip=self.caller_ip, timeout_s=timeout_s,
-                         trace_msg=False,
+                         transport=getattr(system, "uac_transport", "u1"), trace_msg=False,
                          trace_err=False,  # the hold's timeout would log a line per call
-                         extra_args=["-inf", self.csv_path, "-trace_rtt", "-rtt_freq", str(rtt_freq(calls)),
+                         extra_args=(["-max_socket", "15000"]
+                                     if getattr(system, "uac_transport", "u1") == "un" else [])
+                         + ["-inf", self.csv_path, "-trace_rtt", "-rtt_freq", str(rtt_freq(calls)),
                                      "-trace_counts"])
 
     def step(self, system, rate, duration, phase="step"):
@@ -371,7 +412,7 @@ class Run:
         uas_pids = [u.proc.pid for u in self.uas.values() if u.proc]
         groups = {"sut": system.pids(), "uas": uas_pids, "redis": [self.redis.proc.pid]}
         peers0 = self.peer_totals()
-        metrics0 = system.gw.metrics() if system.kind == "switchboard" else None
+        metrics0 = system.metrics() if system.kind == "switchboard" else None
         drops0 = udp_drops()
         timeout_s = int(duration + self.args.hold_ms / 1000.0 + 15)
         with GroupSampler(groups, memory_group="sut" if groups["sut"] else None) as sample:
@@ -382,7 +423,7 @@ class Run:
         time.sleep(2.2)
         peers1 = self.peer_totals()
         # The gateway's own view of the step (anything but "answered" explains failures).
-        sut_counts = gateway_counts(metrics0, system.gw.metrics()) if metrics0 is not None else None
+        sut_counts = gateway_counts(metrics0, system.metrics()) if metrics0 is not None else None
         rtt = read_rtt(stepdir)
         counts = read_counts(stepdir)
         values = sorted(v for _, v in rtt)
@@ -395,7 +436,7 @@ class Run:
         late = [k for k in counts if re.fullmatch(r"\d+_180_Recv", k)]
         reorders = counts[max(late, key=lambda k: int(k.split("_")[0]))] if len(late) >= 2 else None
         retrans = int(result.stats.get("Retransmissions(C)", "0") or 0)
-        sut_ports = [system.sip_port] if system.sip_port else []
+        sut_ports = getattr(system, "sip_ports", [system.sip_port] if system.sip_port else [])
         row = {
             "phase": phase, "system": system.name, "kind": system.kind, "rate": rate,
             "duration": duration, "calls": calls, "ok": ok, "failed": failed,
@@ -515,6 +556,14 @@ def summary(rows, systems):
            "achieved >= the offered rate's share):"]
     for s in systems:
         out.append("  %-20s %6d calls/s" % (s.name, max_sustainable(rows, s.name)))
+    workers = sorted((s for s in systems if s.kind == "switchboard"), key=lambda s: s.workers)
+    if len(workers) > 1 and workers[0].workers == 1:
+        one = max_sustainable(rows, workers[0].name)
+        out.append("")
+        out.append("Switchboard's workers (target: 2 workers >= 1.6 x 1 worker where SIPp is not the limit):")
+        for s in workers[1:]:
+            out.append("  %-20s %s x one worker" % (
+                s.name, fmt(max_sustainable(rows, s.name) / one, ".2f") if one else "-"))
     if not any(s.name == "switchboard" for s in systems):
         return "\n".join(out)
     sb = max_sustainable(rows, "switchboard")
@@ -573,6 +622,8 @@ def main(argv=None):
     parser.add_argument("--numbers-per-trunk", type=int, default=4)
     parser.add_argument("--kamailio-children", default="2,4", help="Kamailio SIP worker counts to try")
     parser.add_argument("--kamailio-shm-mb", type=int, default=2048)
+    parser.add_argument("--switchboard-workers", default="1,2",
+                        help="Switchboard worker counts to run (sip.workers), e.g. 1,2")
     parser.add_argument("--systems", default="direct,switchboard,kamailio-redis,kamailio-htable",
                         help="which systems to run")
     parser.add_argument("--switchboard-sip", action="append", default=[], metavar="KEY=VALUE",
@@ -671,7 +722,8 @@ def main(argv=None):
             systems.append(Direct("%s:%d" % (first[1], first[2])))
         if "switchboard" in wanted:
             extra = dict(kv.split("=", 1) for kv in args.switchboard_sip)
-            systems.append(Switchboard(daemon, workdir, redis.address, extra))
+            for n in sorted(set(int(x) for x in args.switchboard_workers.split(",") if x)):
+                systems.append(Switchboard(daemon, workdir, redis.address, extra, workers=n))
         for variant in ("redis", "htable"):
             if "kamailio-" + variant in wanted:
                 for n in children:

@@ -251,7 +251,7 @@ def peer_counts(uas):
 
 
 def start_gateway(daemon, workdir, redis_address, sip_port=None, extra_sip=None, extra_redis=None,
-                  log_level="warn"):
+                  log_level="warn", **gateway_options):
     """The gateway without limits that would cap the offered load: every call comes from
     one source address (the per-source flood limit, 500/s by default, is lifted) and
     max_in_progress is raised. A daemon older than the flood limit rejects its keys (unknown
@@ -259,7 +259,7 @@ def start_gateway(daemon, workdir, redis_address, sip_port=None, extra_sip=None,
     unlimited = {"max_in_progress": 50000, "flood_rate": 1000000, "flood_burst": 1000000}
     unlimited.update(extra_sip or {})
     gw = h.Gateway(daemon, workdir, redis_address, failover_timeout_ms=2000, log_level=log_level,
-                   extra_sip=unlimited, extra_redis=extra_redis, sip_port=sip_port)
+                   extra_sip=unlimited, extra_redis=extra_redis, sip_port=sip_port, **gateway_options)
     try:
         return gw.start()
     except h.HarnessError:
@@ -268,7 +268,7 @@ def start_gateway(daemon, workdir, redis_address, sip_port=None, extra_sip=None,
     gw.stop()
     gw = h.Gateway(daemon, workdir, redis_address, failover_timeout_ms=2000, log_level=log_level,
                    extra_sip=dict({"max_in_progress": 50000}, **(extra_sip or {})),
-                   extra_redis=extra_redis, sip_port=sip_port)
+                   extra_redis=extra_redis, sip_port=sip_port, **gateway_options)
     return gw.start()
 
 

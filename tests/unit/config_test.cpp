@@ -86,3 +86,45 @@ TEST_CASE("log level must be known") {
   REQUIRE(r.errors.size() == 1);
   CHECK(r.errors[0].rfind("gw.yaml:4:", 0) == 0);
 }
+
+TEST_CASE("sip.workers: private ports must fit and must not be listen ports") {
+  auto ok = loadConfigText(
+      "sip:\n  listen: [\"udp:127.0.0.1:5060\", \"tcp:127.0.0.1:5060\"]\n"
+      "  workers: 4\n  worker_port_offset: 100\n",
+      "gw.yaml");
+  REQUIRE(ok.errors.empty());
+  CHECK(ok.config->sip.workers == 4);
+  CHECK(ok.config->sip.worker_port_offset == 100);
+  CHECK(ok.config->sip.worker_index == -1);
+
+  auto defaults = loadConfigText("sip:\n  listen: [\"udp:127.0.0.1:5060\"]\n", "gw.yaml");
+  REQUIRE(defaults.config);
+  CHECK(defaults.config->sip.workers == 1);
+
+  auto per_core =
+      loadConfigText("sip:\n  listen: [\"udp:127.0.0.1:5060\"]\n  workers: 0\n", "gw.yaml");
+  REQUIRE(per_core.config);
+  CHECK(per_core.config->sip.workers >= 1);
+
+  auto clash = loadConfigText(
+      "sip:\n  listen: [\"udp:127.0.0.1:5060\", \"udp:127.0.0.1:5062\"]\n"
+      "  workers: 3\n  worker_port_offset: 1\n",
+      "gw.yaml");
+  CHECK_FALSE(clash.config);
+  REQUIRE(clash.errors.size() == 1);
+  CHECK(clash.errors[0] ==
+        "gw.yaml:4: sip.worker_port_offset: worker port 5062 is also a listen port");
+
+  auto beyond = loadConfigText(
+      "sip:\n  listen: [\"udp:127.0.0.1:65500\"]\n  workers: 2\n  worker_port_offset: 100\n",
+      "gw.yaml");
+  CHECK_FALSE(beyond.config);
+  REQUIRE(beyond.errors.size() == 1);
+  CHECK(beyond.errors[0].rfind("gw.yaml:3: sip.workers: the private ports of listen port 65500 "
+                               "(65600-65601)",
+                               0) == 0);
+
+  auto too_many =
+      loadConfigText("sip:\n  listen: [\"udp:127.0.0.1:5060\"]\n  workers: 65\n", "gw.yaml");
+  CHECK_FALSE(too_many.config);
+}
