@@ -134,6 +134,14 @@ void CallCallbacks::ring(su_root_magic_t*, su_timer_t*, su_timer_arg_t* arg) {
 }
 
 void Proxy::newCall(msg_t* msg, sip_t* sip) {
+  // A retransmission of an INVITE this gateway already answered with 2xx: nta keeps that
+  // server transaction only T4 (sip.t4_ms) after the 2xx, so a later copy arrives here as a
+  // new request. It must not become a second call: absorb it (RFC 6026 §7.1, the Accepted
+  // state; the called side retransmits its 2xx to the caller end to end).
+  if (answeredInvite(sip)) {
+    msg_destroy(msg);
+    return;
+  }
   // Stage: limits. Overload (notes/sofia-sip.md: nta has none on this path) and shutdown.
   if (!accepting_) {
     rejectStateless(msg, 503, "Service Unavailable", "gateway shutting down",
@@ -244,6 +252,7 @@ void Proxy::newCall(msg_t* msg, sip_t* sip) {
   rec.t_invite = t_invite;
   call->origin_metrics = origin_metrics;
   if (sip->sip_from && sip->sip_from->a_tag) call->caller_tag = sip->sip_from->a_tag;
+  call->invite_cseq = sip->sip_cseq->cs_seq;
   if (origin_metrics) origin_metrics->in_active->Increment();
   // Linked so a shutdown can end the calls still in progress.
   call->link_next = calls_head_;

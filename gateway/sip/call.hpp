@@ -57,6 +57,7 @@ struct Proxy::Call {
   records::CallRecord rec;
   metrics::TrunkHandles* origin_metrics = nullptr;  // direction="in"; nullptr: unknown source
   std::string caller_tag;                           // From tag: a BYE with it is the caller's
+  std::uint32_t invite_cseq = 0;                    // the INVITE's CSeq number
   Call* link_prev = nullptr;                        // calls in progress (shutdown ends them)
   Call* link_next = nullptr;
 };

@@ -671,12 +671,26 @@ void Proxy::callEstablished(Call& call, metrics::TrunkHandles* handles) {
   e.leg = call.serial;
   e.answered_at = std::chrono::steady_clock::now();
   e.caller_tag = std::move(call.caller_tag);
+  e.invite_cseq = call.invite_cseq;
   e.rec = std::move(call.rec);
   std::string id = e.rec.call_id;
   established_.emplace(std::move(id), std::move(e));
   // The call moves from in progress to established: its origin stays occupied.
   call.origin_metrics = nullptr;
   updateGauges();
+}
+
+bool Proxy::answeredInvite(sip_t const* sip) const {
+  if (established_.empty() || !sip->sip_call_id || !sip->sip_cseq) return false;
+  auto range = established_.equal_range(sip->sip_call_id->i_id);
+  for (auto it = range.first; it != range.second; ++it) {
+    const Established& e = it->second;
+    if (e.invite_cseq == sip->sip_cseq->cs_seq && sip->sip_from && sip->sip_from->a_tag &&
+        e.caller_tag == sip->sip_from->a_tag) {
+      return true;
+    }
+  }
+  return false;
 }
 
 void Proxy::callEnded(const std::string& call_id, records::EndReason why) {

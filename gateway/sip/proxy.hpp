@@ -88,8 +88,9 @@ class Proxy {
     metrics::TrunkHandles* origin_metrics = nullptr;  // origin trunk (direction in)
     std::uint64_t leg = 0;                            // the admission CallId holding the trunk
     std::chrono::steady_clock::time_point answered_at;
-    std::string caller_tag;   // From tag of the caller: tells caller BYE from callee BYE
-    records::CallRecord rec;  // all but t_end and end_reason
+    std::string caller_tag;         // From tag of the caller: tells caller BYE from callee BYE
+    std::uint32_t invite_cseq = 0;  // with Call-ID and caller_tag: a retransmitted INVITE
+    records::CallRecord rec;        // all but t_end and end_reason
   };
 
  private:
@@ -100,6 +101,8 @@ class Proxy {
   void onRequest(msg_s* msg, sip_s* sip);
   void onStrayResponse(msg_s* msg, sip_s* sip);
   void newCall(msg_s* msg, sip_s* sip);
+  // An INVITE without To tag whose Call-ID, From tag and CSeq are an established call's.
+  bool answeredInvite(sip_s const* sip) const;
   void forwardStateful(msg_s* msg, sip_s* sip);
   void forwardStateless(msg_s* msg, sip_s* sip);
   void forwardAck(msg_s* msg, sip_s* sip);

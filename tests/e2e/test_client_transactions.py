@@ -11,6 +11,8 @@ tests/e2e/sip_peer.py playing the trunks:
   - the caller's CANCEL while ringing goes downstream on the INVITE's branch (RFC 3261 §9.1),
     the trunk's 487 is relayed and ACKed on that branch;
   - Timer C (ring timeout) CANCELs the ringing branch the same way and ACKs its 487;
+  - an answered INVITE retransmitted after nta let go of its server transaction (T4 after
+    the 2xx, sip.t4_ms) is absorbed: the trunk gets no second INVITE;
   - nothing is left behind: calls in progress back to 0.
 Real redis-server, real daemon, SIPp callers, all on loopback.
 """
@@ -27,6 +29,7 @@ import test_probing as tp  # noqa: E402
 
 CALLER = tc.CALLER
 WAIT_S = 10.0  # bound for a hung run, not a measurement
+T4_MS = 200  # sip.t4_ms here: how long nta keeps an INVITE server transaction after its 2xx
 
 
 class ClientSideTests(tp.ProbingCase):
@@ -35,9 +38,10 @@ class ClientSideTests(tp.ProbingCase):
 
     probe = {"interval_ms": 0}
     peers = {"js-suzhou": {"invite": "busy"},
+             "zj-ningbo": {"invite": "answer"},
              "zj-hangzhou": {"invite": "noanswer", "noanswer_ms": 60000},
              "bj-province": {"invite": "noanswer", "noanswer_ms": 60000}}
-    extra_sip = {"ring_timeout_s": 1}
+    extra_sip = {"ring_timeout_s": 1, "t4_ms": T4_MS}
 
     def events_of(self, trunk, call_id):
         return [e for e in self.peer_procs[trunk].events() if e.get("call_id") == call_id]
@@ -97,6 +101,21 @@ class ClientSideTests(tp.ProbingCase):
         self.assertGreaterEqual(len(acks), 1, evs)
         for ack in acks:
             self.assertSameTransaction(invite, ack, "ACK")
+        self.assertNothingInProgress()
+
+    def test_answered_invite_retransmitted_late_is_absorbed(self):
+        calls_before = self.gw.metric("switchboard_calls_total", result="answered") or 0.0
+        result = h.run_uac("uac-late-retransmission.xml", self.gw.sip_address, "12333330200",
+                           self.workdir,
+                           params={"CALLER": CALLER, "RR_RE": r"sip:%s;lr" % self.gw_re,
+                                   "LATE_MS": 5 * T4_MS})
+        self.assertSippOk(result)
+        evs = self.wait_events("zj-ningbo", ("invite", "ack", "bye"))
+        kinds = [e["event"] for e in evs]
+        self.assertEqual(kinds.count("invite"), 1, evs)
+        self.assertNotIn("invite_retransmission", kinds, evs)
+        self.assertEqual(self.gw.metric("switchboard_calls_total", result="answered"),
+                         calls_before + 1, self.context())
         self.assertNothingInProgress()
 
     def test_ring_timeout_cancels_the_ringing_branch_and_acks_its_487(self):

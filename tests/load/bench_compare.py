@@ -641,7 +641,7 @@ def main(argv=None):
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     args = parser.parse_args(argv)
     for kv in args.switchboard_sip:
-        if not re.fullmatch(r"[a-z_]+=\S.*", kv):
+        if not re.fullmatch(r"[a-z0-9_]+=\S.*", kv):
             parser.error("--switchboard-sip wants KEY=VALUE, got %r" % kv)
     if args.quick:
         args.rates, args.duration, args.trunks = "100,200", 4.0, 4
