@@ -51,15 +51,69 @@ std::optional<RegionCode> RoutingTable::areaCode(std::string_view area_code) con
   return it->second;
 }
 
+std::uint64_t CallerPrefixMap::key(std::string_view prefix) {
+  if (prefix.empty() || prefix.size() > kMaxCallerPrefix) return 0;
+  std::uint64_t value = 0;
+  for (const char c : prefix) {
+    if (c < '0' || c > '9') return 0;
+    value = value * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  return (static_cast<std::uint64_t>(prefix.size()) << 24) | value;  // 10^7 < 2^24
+}
+
+namespace {
+std::size_t slotOf(std::uint64_t key, std::size_t mask) {
+  return static_cast<std::size_t>((key * 0x9e3779b97f4a7c15ULL) >> 32) & mask;
+}
+}  // namespace
+
+void CallerPrefixMap::grow() {
+  std::vector<std::uint64_t> old = std::move(slots_);
+  slots_.assign(old.empty() ? 1024 : old.size() * 2, 0);
+  const std::size_t mask = slots_.size() - 1;
+  for (const std::uint64_t slot : old) {
+    if (slot == 0) continue;
+    std::size_t i = slotOf(slot >> 32, mask);
+    while (slots_[i] != 0) i = (i + 1) & mask;
+    slots_[i] = slot;
+  }
+}
+
+bool CallerPrefixMap::insert(std::string_view prefix, RegionCode code) {
+  const std::uint64_t k = key(prefix);
+  if (k == 0) return false;
+  if ((size_ + 1) * 2 > slots_.size()) grow();
+  const std::size_t mask = slots_.size() - 1;
+  std::size_t i = slotOf(k, mask);
+  while (slots_[i] != 0) {
+    if ((slots_[i] >> 32) == k) return false;
+    i = (i + 1) & mask;
+  }
+  slots_[i] = (k << 32) | code;
+  ++size_;
+  return true;
+}
+
+std::optional<RegionCode> CallerPrefixMap::find(std::string_view prefix) const {
+  const std::uint64_t k = key(prefix);
+  if (k == 0 || slots_.empty()) return std::nullopt;
+  const std::size_t mask = slots_.size() - 1;
+  for (std::size_t i = slotOf(k, mask);; i = (i + 1) & mask) {
+    const std::uint64_t slot = slots_[i];
+    if (slot == 0) return std::nullopt;
+    if ((slot >> 32) == k) return static_cast<RegionCode>(slot & 0xffffffffu);
+  }
+}
+
 std::optional<CallerMatch> RoutingTable::matchCaller(std::string_view national_number) const {
   if (national_number.size() < 3 || !allDigits(national_number)) return std::nullopt;
   if (national_number[0] == '1' && national_number[1] >= '3') {  // 13x..19x
     // SPEC §3: mobiles by their prefix; the longest listed prefix is the most specific.
     const std::size_t longest = std::min(kMaxCallerPrefix, national_number.size());
     for (std::size_t len = longest; len > 0; --len) {
-      const auto it = caller_prefixes_.find(std::string(national_number.substr(0, len)));
-      if (it != caller_prefixes_.end()) {
-        return CallerMatch{it->second, true, static_cast<std::uint8_t>(len)};
+      if (const std::optional<RegionCode> code =
+              caller_prefixes_.find(national_number.substr(0, len))) {
+        return CallerMatch{*code, true, static_cast<std::uint8_t>(len)};
       }
     }
     return std::nullopt;

@@ -345,7 +345,7 @@ struct TableBuilder {
       const std::optional<RegionCode> code =
           division(prefix.division, prefix.loc, "for caller prefix " + quoted(prefix.prefix));
       if (!firstTime("caller prefix", prefix.prefix, prefix.loc) || !code) continue;
-      table->caller_prefixes_.emplace(prefix.prefix, *code);
+      table->caller_prefixes_.insert(prefix.prefix, *code);
     }
   }
 

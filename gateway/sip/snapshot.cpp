@@ -1,5 +1,7 @@
 #include "sip/snapshot.hpp"
 
+#include <malloc.h>
+
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -51,6 +53,7 @@ class Reaper {
         queue_.pop_back();
         lock.unlock();
         delete snapshot;
+        malloc_trim(0);  // a national table's ~20 MB back to the system, not kept in the arena
         lock.lock();
       }
       if (stopping_) return;
