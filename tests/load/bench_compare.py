@@ -564,6 +564,16 @@ def summary(rows, systems):
         for s in workers[1:]:
             out.append("  %-20s %s x one worker" % (
                 s.name, fmt(max_sustainable(rows, s.name) / one, ".2f") if one else "-"))
+    if len(workers) > 1:
+        best = max(workers, key=lambda s: max_sustainable(rows, s.name))
+        bmax = max_sustainable(rows, best.name)
+        ratios = []
+        for variant in ("redis", "htable"):
+            name, kmax = best_kamailio(rows, systems, variant)
+            if name and kmax:
+                ratios.append("%s / %s = %s" % (best.name, name, fmt(bmax / kmax, ".2f")))
+        if ratios:
+            out.append("  best Switchboard (%s, %d calls/s): %s" % (best.name, bmax, ", ".join(ratios)))
     if not any(s.name == "switchboard" for s in systems):
         return "\n".join(out)
     sb = max_sustainable(rows, "switchboard")
