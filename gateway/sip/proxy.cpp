@@ -682,7 +682,7 @@ void Proxy::callEstablished(Call& call, metrics::TrunkHandles* handles) {
 
 bool Proxy::answeredInvite(sip_t const* sip) const {
   if (established_.empty() || !sip->sip_call_id || !sip->sip_cseq) return false;
-  auto range = established_.equal_range(sip->sip_call_id->i_id);
+  auto range = established_.equal_range(std::string_view(sip->sip_call_id->i_id));
   for (auto it = range.first; it != range.second; ++it) {
     const Established& e = it->second;
     if (e.invite_cseq == sip->sip_cseq->cs_seq && sip->sip_from && sip->sip_from->a_tag &&

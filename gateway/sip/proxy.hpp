@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -180,7 +181,13 @@ class Proxy {
   std::string rr_tcp_;
   std::string retry_after_;
   std::string server_;
-  std::unordered_multimap<std::string, Established> established_;
+  // Looked up by a string_view of the Call-ID (transparent hash): no std::string built per
+  // INVITE for the retransmission check (answeredInvite).
+  struct CallIdHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view id) const { return std::hash<std::string_view>{}(id); }
+  };
+  std::unordered_multimap<std::string, Established, CallIdHash, std::equal_to<>> established_;
   std::unordered_map<std::string, core::TokenBucket> flood_;  // by source address
   core::Admission admission_;
   std::unique_ptr<Prober> prober_;             // OPTIONS health probes of every trunk
